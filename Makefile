@@ -3,7 +3,7 @@ GO        ?= go
 BIN       ?= bin/brokerctl
 PKGS      ?= ./...
 FUZZTIME  ?= 5s
-STATICCHECK_VERSION ?= 2025.1.1
+STATICCHECK_VERSION ?= v0.8.2
 
 .PHONY: all build test unit fuzz lint vet fmt-check bench quickstart emulator clean
 
