@@ -1,0 +1,313 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+)
+
+// WaitOptions tune how statuses are watched.
+type WaitOptions struct {
+	// PollMin and PollMax bound the polling backoff (defaults 1s and 20s).
+	PollMin, PollMax time.Duration
+	// StreamGrace is how long a waiter trusts a healthy event stream before
+	// polling as a safety net (default 30s).
+	StreamGrace time.Duration
+	// NoStreams disables event streams: poll only.
+	NoStreams bool
+}
+
+func (o WaitOptions) withDefaults() WaitOptions {
+	if o.PollMin <= 0 {
+		o.PollMin = time.Second
+	}
+	if o.PollMax < o.PollMin {
+		o.PollMax = max(20*time.Second, o.PollMin)
+	}
+	if o.StreamGrace <= 0 {
+		o.StreamGrace = 30 * time.Second
+	}
+	return o
+}
+
+// WaitTarget names one remote object to watch.
+type WaitTarget struct {
+	Address   string
+	Kind      string
+	AccountID string
+	ID        string
+}
+
+// WaitError reports a wait that ended without its status: a failure status
+// or a timeout. It names the resource and its last status.
+type WaitError struct {
+	Address string
+	Want    []string
+	Last    string
+	Timeout time.Duration
+	// Failed is true when Last is a failure status.
+	Failed bool
+}
+
+func (e *WaitError) Error() string {
+	last := e.Last
+	if last == "" {
+		last = "unknown"
+	}
+	if e.Failed {
+		return fmt.Sprintf("%s reached %s while waiting for %s", e.Address, last, strings.Join(e.Want, "|"))
+	}
+	return fmt.Sprintf("%s: timed out after %s waiting for %s (last status %s)", e.Address, e.Timeout, strings.Join(e.Want, "|"), last)
+}
+
+// Watcher tracks the status of remote objects for every waiter of a run.
+// One event stream per family feeds all waiters; polling fills the gaps,
+// preferring list calls that refresh many objects per request, and a list
+// already made after a waiter's last look is reused instead of repeated.
+type Watcher struct {
+	remote Remote
+	opts   WaitOptions
+
+	mu       sync.Mutex
+	status   map[string]string // remote id -> last known status
+	changed  chan struct{}     // closed and replaced on every change
+	streams  map[string]bool   // family -> stream connected
+	listedAt map[string]time.Time
+	listMu   map[string]*sync.Mutex
+	polls    int64
+}
+
+// NewWatcher returns a watcher over remote.
+func NewWatcher(remote Remote, opts WaitOptions) *Watcher {
+	return &Watcher{
+		remote:   remote,
+		opts:     opts.withDefaults(),
+		status:   map[string]string{},
+		changed:  make(chan struct{}),
+		streams:  map[string]bool{},
+		listedAt: map[string]time.Time{},
+		listMu:   map[string]*sync.Mutex{},
+	}
+}
+
+// Start connects one event stream per family until ctx ends. It returns at
+// once; a family whose stream fails is polled instead, and reconnected with
+// backoff.
+func (w *Watcher) Start(ctx context.Context, families ...string) {
+	if w.opts.NoStreams {
+		return
+	}
+	for _, f := range families {
+		go w.stream(ctx, f)
+	}
+}
+
+func (w *Watcher) stream(ctx context.Context, family string) {
+	backoff := w.opts.PollMin
+	for ctx.Err() == nil {
+		err := w.remote.Watch(ctx, family, func(ev StatusEvent) {
+			w.mu.Lock()
+			w.streams[family] = true
+			w.mu.Unlock()
+			if ev.ID != "" {
+				w.Observe(ev.ID, ev.Status)
+			}
+		})
+		w.mu.Lock()
+		w.streams[family] = false
+		w.mu.Unlock()
+		if errors.Is(err, ErrNoStreams) || ctx.Err() != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, w.opts.PollMax)
+	}
+}
+
+// Connected reports whether the family's stream has delivered events.
+func (w *Watcher) Connected(family string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.streams[family]
+}
+
+// Polls is the number of poll requests waiters made.
+func (w *Watcher) Polls() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.polls
+}
+
+// Observe records a status seen in a response or event.
+func (w *Watcher) Observe(id, status string) {
+	if id == "" || status == "" {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.status[id] == status {
+		return
+	}
+	w.status[id] = status
+	close(w.changed)
+	w.changed = make(chan struct{})
+}
+
+// Status returns the last known status of id.
+func (w *Watcher) Status(id string) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.status[id]
+}
+
+func (w *Watcher) snapshot(id string) (string, <-chan struct{}) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.status[id], w.changed
+}
+
+// Wait blocks until t's status meets one of want (at or past it), a failure
+// status ends the wait, the timeout passes (0 means none) or ctx ends.
+func (w *Watcher) Wait(ctx context.Context, t WaitTarget, want []string, timeout time.Duration) (string, error) {
+	lc := LifecycleOf(t.Kind)
+	if lc == nil || len(want) == 0 {
+		return w.Status(t.ID), nil
+	}
+	var deadline <-chan time.Time
+	if timeout > 0 {
+		timer := time.NewTimer(timeout)
+		defer timer.Stop()
+		deadline = timer.C
+	}
+	family := familyOf(t.Kind)
+	delay := w.opts.PollMin
+	if w.Connected(family) {
+		delay = w.opts.StreamGrace
+	}
+	lastPoll := time.Time{}
+	firstPoll := true
+	for {
+		st, changed := w.snapshot(t.ID)
+		switch lc.Check(st, want) {
+		case Met:
+			return st, nil
+		case Failed:
+			return st, &WaitError{Address: t.Address, Want: want, Last: st, Failed: true}
+		}
+		// Without a stream, look at once: the object may already be there.
+		if firstPoll && !w.Connected(family) {
+			firstPoll = false
+			if err := w.refresh(ctx, t, lastPoll); err != nil {
+				return st, err
+			}
+			lastPoll = time.Now()
+			continue
+		}
+		firstPoll = false
+		poll := time.NewTimer(jitter(delay))
+		select {
+		case <-ctx.Done():
+			poll.Stop()
+			return st, ctx.Err()
+		case <-deadline:
+			poll.Stop()
+			return st, &WaitError{Address: t.Address, Want: want, Last: st, Timeout: timeout}
+		case <-changed:
+			poll.Stop()
+		case <-poll.C:
+			if err := w.refresh(ctx, t, lastPoll); err != nil {
+				return st, err
+			}
+			lastPoll = time.Now()
+			if w.Connected(family) {
+				delay = w.opts.StreamGrace
+			} else {
+				delay = min(delay*2, w.opts.PollMax)
+			}
+		}
+	}
+}
+
+// refresh updates t's status by the cheapest means: reuse a list made after
+// since, else list the kind (one call for many objects), else get t alone.
+func (w *Watcher) refresh(ctx context.Context, t WaitTarget, since time.Time) error {
+	key := t.Kind + "|" + listScope(t)
+	w.mu.Lock()
+	m := w.listMu[key]
+	if m == nil {
+		m = &sync.Mutex{}
+		w.listMu[key] = m
+	}
+	w.mu.Unlock()
+
+	m.Lock()
+	defer m.Unlock()
+	w.mu.Lock()
+	fresh := w.listedAt[key].After(since) && !since.IsZero()
+	_, known := w.status[t.ID]
+	w.mu.Unlock()
+	if fresh && known {
+		return nil
+	}
+	start := time.Now()
+	w.count()
+	statuses, ok, err := w.remote.ListStatuses(ctx, t.Kind, listScope(t))
+	if err != nil {
+		return fmt.Errorf("poll %s: %w", t.Address, err)
+	}
+	if ok {
+		w.mu.Lock()
+		w.listedAt[key] = start
+		w.mu.Unlock()
+		for id, st := range statuses {
+			w.Observe(id, st)
+		}
+		if _, in := statuses[t.ID]; in {
+			return nil
+		}
+		w.count()
+	}
+	obj, err := w.remote.Get(ctx, t.Kind, t.AccountID, t.ID)
+	if err != nil {
+		return fmt.Errorf("poll %s: %w", t.Address, err)
+	}
+	w.Observe(t.ID, StatusOf(obj))
+	return nil
+}
+
+func (w *Watcher) count() {
+	w.mu.Lock()
+	w.polls++
+	w.mu.Unlock()
+}
+
+// listScope is the account a list call is scoped to ("" for global lists).
+func listScope(t WaitTarget) string {
+	switch t.Kind {
+	case "accounts", "journals", "batch_journals":
+		return ""
+	}
+	return t.AccountID
+}
+
+// StatusOf reads the status field of an object.
+func StatusOf(obj Object) string {
+	s, _ := obj["status"].(string)
+	return s
+}
+
+// jitter spreads polls by ±20 % so waiters do not poll in lockstep.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
