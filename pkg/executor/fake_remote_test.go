@@ -18,6 +18,14 @@ type fakeRemote struct {
 	lists    atomic.Int64
 	listable map[string]bool
 	events   chan StatusEvent
+	// drop makes the next n creates commit and then lose their response.
+	drop    int
+	creates atomic.Int64
+	next    int
+	// initial is the status new objects start with, per kind.
+	initial map[string]string
+	// removed counts Remove calls.
+	removed atomic.Int64
 }
 
 func newFakeRemote() *fakeRemote {
@@ -33,7 +41,29 @@ func (f *fakeRemote) put(kind, id, status string) {
 
 func (f *fakeRemote) Create(_ context.Context, kind, _ string, body Object, key string) (Object, error) {
 	f.requests.Add(1)
-	return nil, fmt.Errorf("not used")
+	f.creates.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if keyed(kind) {
+		for id, o := range f.objects {
+			if o["_key"] == key {
+				return Object{"id": id, "status": o["status"]}, nil
+			}
+		}
+	}
+	f.next++
+	id := fmt.Sprintf("%s-%d", kind, f.next)
+	st := f.initial[kind]
+	if st == "" {
+		st = "ACTIVE"
+	}
+	f.objects[id] = Object{"id": id, "status": st, "_key": key, "_match": body["match"]}
+	f.kinds[id] = kind
+	if f.drop > 0 {
+		f.drop--
+		return nil, &AmbiguousError{Err: fmt.Errorf("connection reset after send")}
+	}
+	return Object{"id": id, "status": st}, nil
 }
 
 func (f *fakeRemote) Get(_ context.Context, kind, _, id string) (Object, error) {
@@ -48,19 +78,93 @@ func (f *fakeRemote) Get(_ context.Context, kind, _, id string) (Object, error) 
 	return Object{"id": o["id"], "status": o["status"]}, nil
 }
 
-func (f *fakeRemote) Reconcile(context.Context, ReconcileQuery) (Object, bool, error) {
+// memStore is an in-memory Store.
+type memStore struct {
+	mu      sync.Mutex
+	recs    map[string]Record
+	outputs map[string]OutputValue
+	puts    int
+}
+
+func newMemStore() *memStore { return &memStore{recs: map[string]Record{}} }
+
+func (m *memStore) Salt() []byte { return []byte("test-salt") }
+
+func (m *memStore) List(context.Context) ([]Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Record
+	for _, r := range m.recs {
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (m *memStore) Get(_ context.Context, addr string) (Record, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.recs[addr]
+	return r, ok, nil
+}
+
+func (m *memStore) Put(_ context.Context, r Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.recs[r.Address] = r
+	m.puts++
+	return nil
+}
+
+func (m *memStore) SetOutputs(_ context.Context, o map[string]OutputValue) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.outputs = o
+	return nil
+}
+
+func (f *fakeRemote) Reconcile(_ context.Context, q ReconcileQuery) (Object, bool, error) {
+	f.requests.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for id, o := range f.objects {
+		if f.kinds[id] == q.Kind && o["_match"] == q.Body["match"] && !q.Claimed(id) && o["status"] != "CANCELED" {
+			return Object{"id": id, "status": o["status"]}, true, nil
+		}
+	}
 	return nil, false, nil
+}
+
+// live counts objects of kind that are not canceled.
+func (f *fakeRemote) live(kind string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for id, o := range f.objects {
+		if f.kinds[id] == kind && o["status"] != "CANCELED" {
+			n++
+		}
+	}
+	return n
 }
 
 func (f *fakeRemote) Update(context.Context, string, string, string, Object) (Object, error) {
 	return nil, fmt.Errorf("not used")
 }
 
-func (f *fakeRemote) Remove(context.Context, string, string, string) error { return nil }
+func (f *fakeRemote) Remove(_ context.Context, _, _, id string) error {
+	f.requests.Add(1)
+	f.removed.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if o, ok := f.objects[id]; ok {
+		o["status"] = "CANCELED"
+	}
+	return nil
+}
 
 func (f *fakeRemote) Lookup(context.Context, string, Object) (Object, error) { return nil, ErrGone }
 
-func (f *fakeRemote) ListStatuses(_ context.Context, kind, _ string) (map[string]string, bool, error) {
+func (f *fakeRemote) List(_ context.Context, kind, _ string) (map[string]Object, bool, error) {
 	if !f.listable[kind] {
 		return nil, false, nil
 	}
@@ -68,10 +172,10 @@ func (f *fakeRemote) ListStatuses(_ context.Context, kind, _ string) (map[string
 	f.lists.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := map[string]string{}
+	out := map[string]Object{}
 	for id, o := range f.objects {
 		if f.kinds[id] == kind {
-			out[id] = o["status"].(string)
+			out[id] = Object{"id": id, "status": o["status"]}
 		}
 	}
 	return out, true, nil

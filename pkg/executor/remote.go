@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -31,10 +32,10 @@ type Remote interface {
 	Remove(ctx context.Context, kind, accountID, id string) error
 	// Lookup reads a data source, such as the firm account.
 	Lookup(ctx context.Context, kind string, query Object) (Object, error)
-	// ListStatuses returns id -> status of many objects of kind in one call
-	// (scoped to accountID where the API lists per account). ok is false
-	// when the kind has no list the executor can use.
-	ListStatuses(ctx context.Context, kind, accountID string) (statuses map[string]string, ok bool, err error)
+	// List returns id -> object (at least id and status) of many objects of
+	// kind in one call (scoped to accountID where the API lists per
+	// account). ok is false when the kind has no list the executor can use.
+	List(ctx context.Context, kind, accountID string) (objects map[string]Object, ok bool, err error)
 	// Watch streams status changes of one event family ("accounts",
 	// "funding", "journals", "trades") until ctx ends, calling fn for each.
 	// It returns ErrNoStreams when streams are unavailable.
@@ -60,6 +61,8 @@ type StatusEvent struct {
 	Kind   string
 	ID     string
 	Status string
+	// Fields are other properties the event carries (account_number...).
+	Fields Object
 }
 
 // ErrNoStreams reports that the API (or client) offers no event streams.
@@ -81,4 +84,38 @@ func familyOf(kind string) string {
 		return "trades"
 	}
 	return ""
+}
+
+// APIError is a definitive answer from the API: the request was processed
+// (or refused) and resending it unchanged gives the same answer.
+type APIError struct {
+	Status  int
+	Code    int
+	Message string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("HTTP %d: %s (code %d)", e.Status, e.Message, e.Code)
+}
+
+// AmbiguousError wraps a failure after which the API may or may not have
+// acted: a lost response, a timeout, a 5xx after the request was sent.
+type AmbiguousError struct{ Err error }
+
+func (e *AmbiguousError) Error() string { return "outcome unknown: " + e.Err.Error() }
+func (e *AmbiguousError) Unwrap() error { return e.Err }
+
+// IsAmbiguous reports whether err leaves a create's outcome unknown.
+func IsAmbiguous(err error) bool {
+	var ae *AmbiguousError
+	return errors.As(err, &ae)
+}
+
+// statusOf returns the HTTP status of a definitive API error, or 0.
+func statusOf(err error) int {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Status
+	}
+	return 0
 }

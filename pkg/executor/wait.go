@@ -74,6 +74,7 @@ type Watcher struct {
 
 	mu       sync.Mutex
 	status   map[string]string // remote id -> last known status
+	fields   map[string]Object // remote id -> properties seen with it
 	changed  chan struct{}     // closed and replaced on every change
 	streams  map[string]bool   // family -> stream connected
 	listedAt map[string]time.Time
@@ -87,6 +88,7 @@ func NewWatcher(remote Remote, opts WaitOptions) *Watcher {
 		remote:   remote,
 		opts:     opts.withDefaults(),
 		status:   map[string]string{},
+		fields:   map[string]Object{},
 		changed:  make(chan struct{}),
 		streams:  map[string]bool{},
 		listedAt: map[string]time.Time{},
@@ -114,6 +116,7 @@ func (w *Watcher) stream(ctx context.Context, family string) {
 			w.streams[family] = true
 			w.mu.Unlock()
 			if ev.ID != "" {
+				w.ObserveFields(ev.ID, ev.Fields)
 				w.Observe(ev.ID, ev.Status)
 			}
 		})
@@ -159,6 +162,40 @@ func (w *Watcher) Observe(id, status string) {
 	w.status[id] = status
 	close(w.changed)
 	w.changed = make(chan struct{})
+}
+
+// ObserveFields records properties seen for id (merged over earlier ones).
+func (w *Watcher) ObserveFields(id string, fields Object) {
+	if id == "" || len(fields) == 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	m := w.fields[id]
+	if m == nil {
+		m = Object{}
+		w.fields[id] = m
+	}
+	for k, v := range fields {
+		m[k] = v
+	}
+}
+
+// Merge returns obj updated with the status and properties seen since.
+func (w *Watcher) Merge(id string, obj Object) Object {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := Object{}
+	for k, v := range obj {
+		out[k] = v
+	}
+	for k, v := range w.fields[id] {
+		out[k] = v
+	}
+	if st := w.status[id]; st != "" {
+		out["status"] = st
+	}
+	return out
 }
 
 // Status returns the last known status of id.
@@ -259,7 +296,7 @@ func (w *Watcher) refresh(ctx context.Context, t WaitTarget, since time.Time) er
 	}
 	start := time.Now()
 	w.count()
-	statuses, ok, err := w.remote.ListStatuses(ctx, t.Kind, listScope(t))
+	objects, ok, err := w.remote.List(ctx, t.Kind, listScope(t))
 	if err != nil {
 		return fmt.Errorf("poll %s: %w", t.Address, err)
 	}
@@ -267,10 +304,11 @@ func (w *Watcher) refresh(ctx context.Context, t WaitTarget, since time.Time) er
 		w.mu.Lock()
 		w.listedAt[key] = start
 		w.mu.Unlock()
-		for id, st := range statuses {
-			w.Observe(id, st)
+		for id, o := range objects {
+			w.ObserveFields(id, o)
+			w.Observe(id, StatusOf(o))
 		}
-		if _, in := statuses[t.ID]; in {
+		if _, in := objects[t.ID]; in {
 			return nil
 		}
 		w.count()
@@ -279,6 +317,7 @@ func (w *Watcher) refresh(ctx context.Context, t WaitTarget, since time.Time) er
 	if err != nil {
 		return fmt.Errorf("poll %s: %w", t.Address, err)
 	}
+	w.ObserveFields(t.ID, obj)
 	w.Observe(t.ID, StatusOf(obj))
 	return nil
 }

@@ -1,0 +1,211 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/brokerctl/brokerctl/pkg/dag"
+)
+
+// ProtectedError lists protected resources a destroy refuses to touch.
+type ProtectedError struct{ Addresses []string }
+
+func (e *ProtectedError) Error() string {
+	return fmt.Sprintf("refusing to destroy protected resources: %s (remove lifecycle.protect first)", strings.Join(e.Addresses, ", "))
+}
+
+// openStatuses are the statuses from which destroy cancels an object;
+// objects in other statuses (filled orders, completed transfers, executed
+// journals) cannot be undone and are only forgotten.
+var openStatuses = map[string][]string{
+	"orders":         {"new", "accepted", "pending_new", "partially_filled", "accepted_for_bidding", "held", "pending_replace", "calculated"},
+	"transfers":      {"QUEUED", "PENDING", "APPROVAL_PENDING"},
+	"journals":       {"pending"},
+	"batch_journals": {"pending"},
+}
+
+// Destroy removes, in reverse dependency order, every object this workspace
+// created: it cancels open orders, cancels pending transfers and journals,
+// deletes ACH and bank relationships and closes accounts. Resources marked
+// retain_on_destroy are forgotten without a request; protected resources
+// make the whole destroy refuse before anything is sent. Every step is
+// recorded in state, so an interrupted destroy can be run again.
+func (e *Engine) Destroy(ctx context.Context) (*Result, error) {
+	start := time.Now()
+	if err := e.loadState(ctx); err != nil {
+		return nil, err
+	}
+	g := dag.New()
+	var protected []string
+	for addr, r := range e.records {
+		if r.Phase == PhaseDeleted || r.Phase == PhaseFailed && r.RemoteID == "" {
+			continue
+		}
+		if n := e.nodes[addr]; n != nil && n.Protect {
+			protected = append(protected, addr)
+		}
+		g.AddVertex(addr)
+	}
+	if len(protected) > 0 {
+		slices.Sort(protected)
+		return nil, &ProtectedError{Addresses: protected}
+	}
+	for _, addr := range g.Vertices() {
+		for _, d := range e.records[addr].Deps {
+			if g.HasVertex(d) {
+				g.Connect(addr, d)
+			}
+		}
+	}
+	// Dependents go first: walk the reversed graph.
+	rev := g.Reverse()
+	e.tally = newTally(rev.Len())
+	before := e.remote.Requests()
+	walk := rev.Walk(ctx, dag.WalkOptions{Parallelism: e.opts.Parallelism, FailFast: e.opts.FailFast}, e.destroyNode)
+	e.reportSkips(walk)
+	res := &Result{Walk: walk}
+	if walk.OK() {
+		if err := e.store.SetOutputs(ctx, map[string]OutputValue{}); err != nil {
+			return res, fmt.Errorf("clear outputs: %w", err)
+		}
+	}
+	e.finish(res, "destroy", start, before)
+	return res, nil
+}
+
+func (e *Engine) destroyNode(ctx context.Context, addr string) error {
+	rec, _ := e.record(addr)
+	h := Hook{Address: addr, Kind: rec.Kind, Action: ActionDelete, RemoteID: rec.RemoteID}
+	e.report(EventApplyStart, h, addr+": Destroying...")
+	result, err := e.remove(ctx, rec)
+	if err != nil {
+		h.Error = errText(err)
+		e.setRow(ResultRow{Address: addr, Result: "failed", Status: firstLine(h.Error), ID: rec.RemoteID})
+		e.report(EventApplyErrored, h, fmt.Sprintf("%s: destroy failed: %s", addr, h.Error))
+		return err
+	}
+	e.setRow(ResultRow{Address: addr, Result: "destroyed", Status: result, ID: rec.RemoteID})
+	if strings.HasPrefix(result, "retained") || strings.HasPrefix(result, "forgotten") {
+		e.setRow(ResultRow{Address: addr, Result: "forgotten", Status: result, ID: rec.RemoteID})
+	}
+	e.report(EventApplyComplete, h, fmt.Sprintf("%s: %s", addr, result))
+	return nil
+}
+
+// remove ends one recorded object and records it deleted. It returns a
+// short description of what was done.
+func (e *Engine) remove(ctx context.Context, rec Record) (string, error) {
+	n := e.nodes[rec.Address]
+	var what string
+	switch {
+	case rec.Kind == "" || strings.HasPrefix(rec.Address, "data."):
+		what = "forgotten (data source)"
+	case n != nil && n.Data:
+		what = "forgotten (data source)"
+	case n != nil && n.RetainOnDestroy:
+		what = "retained remotely (retain_on_destroy), forgotten"
+	case rec.Phase == PhaseIntent:
+		// The create may have landed: find it before deciding.
+		q := ReconcileQuery{Kind: rec.Kind, AccountID: rec.AccountID, Key: rec.Key, Since: rec.IntentAt.Add(-e.opts.ClockSkew), Claimed: e.claimedBy(rec.Address)}
+		if n != nil {
+			if body, _, err := n.Render(e.lookup); err == nil {
+				q.Body = body
+			}
+		}
+		if q.Body == nil || keyed(rec.Kind) {
+			return "", fmt.Errorf("%s has an unfinished create; run apply to reconcile it before destroying", rec.Address)
+		}
+		obj, found, err := e.reconcile(ctx, &Node{Addr: rec.Address, Kind: rec.Kind}, q)
+		if err != nil {
+			return "", err
+		}
+		if !found {
+			what = "nothing was created"
+			break
+		}
+		rec.RemoteID = idOf(obj)
+		fallthrough
+	default:
+		rec.Phase = PhaseDeleting
+		if err := e.put(ctx, rec); err != nil {
+			return "", err
+		}
+		var err error
+		what, err = e.end(ctx, rec)
+		if err != nil {
+			rec.Error = errText(err)
+			_ = e.put(ctx, rec)
+			return "", fmt.Errorf("destroy %s: %w", rec.Address, err)
+		}
+	}
+	rec.Phase, rec.Error = PhaseDeleted, ""
+	return what, e.put(ctx, rec)
+}
+
+// end cancels, deletes or closes one remote object, skipping objects whose
+// status can no longer be undone.
+func (e *Engine) end(ctx context.Context, rec Record) (string, error) {
+	obj, err := e.remote.Get(ctx, rec.Kind, rec.AccountID, rec.RemoteID)
+	if errors.Is(err, ErrGone) {
+		return "already gone", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	st := StatusOf(obj)
+	rec.Status = st
+	if open, ok := openStatuses[rec.Kind]; ok && !containsFold(open, st) {
+		return fmt.Sprintf("left as is (%s cannot be undone)", st), nil
+	}
+	if lc := LifecycleOf(rec.Kind); lc != nil && lc.IsFailure(st) {
+		return fmt.Sprintf("already ended (%s)", st), nil
+	}
+	if err := e.remote.Remove(ctx, rec.Kind, rec.AccountID, rec.RemoteID); err != nil {
+		if errors.Is(err, ErrGone) {
+			return "already gone", nil
+		}
+		return "", err
+	}
+	switch rec.Kind {
+	case "accounts":
+		return "closed", nil
+	case "orders", "transfers", "journals", "batch_journals":
+		return "canceled", nil
+	}
+	return "deleted", nil
+}
+
+// removeForReplace ends the current object of n before its replacement is
+// created.
+func (e *Engine) removeForReplace(ctx context.Context, n *Node) error {
+	rec, ok := e.record(n.Addr)
+	if !ok || rec.Phase == PhaseDeleted || rec.RemoteID == "" {
+		return nil
+	}
+	if n.Protect {
+		return &ProtectedError{Addresses: []string{n.Addr}}
+	}
+	if !n.RetainOnDestroy {
+		rec.Phase = PhaseDeleting
+		if err := e.put(ctx, rec); err != nil {
+			return err
+		}
+		if _, err := e.end(ctx, rec); err != nil {
+			return fmt.Errorf("replace %s: end the old object: %w", n.Addr, err)
+		}
+	}
+	e.mu.Lock()
+	delete(e.claimed, rec.RemoteID)
+	delete(e.objects, n.Addr)
+	e.mu.Unlock()
+	rec.Phase = PhaseDeleted
+	return e.put(ctx, rec)
+}
+
+func containsFold(list []string, s string) bool {
+	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
+}

@@ -1,0 +1,304 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/brokerctl/brokerctl/pkg/dag"
+	"github.com/brokerctl/brokerctl/pkg/redact"
+)
+
+// DefaultParallelism caps resources in flight. It is deliberately high: the
+// client's rate limiter, not this number, paces the requests.
+const DefaultParallelism = 32
+
+// Options configure an Engine.
+type Options struct {
+	Workspace   string
+	Parallelism int
+	FailFast    bool
+	// Replace forces these addresses to be replaced, and allows replacing
+	// changed immutable resources (apply refuses otherwise).
+	Replace  []string
+	Reporter Reporter
+	Clock    Clock
+	Wait     WaitOptions
+	// RequestsPerMinute is the client's rate limit, for plan figures and ETA.
+	RequestsPerMinute int
+	// ClockSkew widens the created_at window of transfer reconciliation.
+	ClockSkew time.Duration
+	// MaxAttempts bounds sends of one ambiguous create (default 6).
+	MaxAttempts int
+	// RetryDelay is the first pause between ambiguous attempts (default 500ms).
+	RetryDelay time.Duration
+	// Hooks let tests stop a run at each step of the create protocol.
+	Hooks Hooks
+}
+
+// Hooks run at the step boundaries of the create protocol. A hook that
+// returns an error stops that resource there, as if the process died.
+type Hooks struct {
+	AfterIntent func(addr string) error // intent durable, create not sent
+	AfterSend   func(addr string) error // create answered, result not recorded
+	AfterRecord func(addr string) error // created recorded, wait not started
+}
+
+func (o Options) withDefaults() Options {
+	if o.Parallelism <= 0 {
+		o.Parallelism = DefaultParallelism
+	}
+	if o.Reporter == nil {
+		o.Reporter = Discard
+	}
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
+	if o.ClockSkew <= 0 {
+		o.ClockSkew = 2 * time.Minute
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 6
+	}
+	if o.RetryDelay <= 0 {
+		o.RetryDelay = 500 * time.Millisecond
+	}
+	if o.Workspace == "" {
+		o.Workspace = "default"
+	}
+	return o
+}
+
+// Engine applies or destroys one manifest against one state workspace. An
+// Engine is single-use: make a new one per run.
+type Engine struct {
+	remote  Remote
+	store   Store
+	nodes   map[string]*Node
+	outputs []OutputSpec
+	opts    Options
+	watcher *Watcher
+	plan    *Plan
+
+	mu      sync.Mutex
+	records map[string]Record
+	objects map[string]Object
+	claimed map[string]string // remote id -> address
+	rows    map[string]ResultRow
+	tally   *tally
+	creates int
+}
+
+// ResultRow is one line of the final summary table.
+type ResultRow struct {
+	Address string `json:"address"`
+	Result  string `json:"result"`
+	Status  string `json:"status,omitempty"`
+	ID      string `json:"id,omitempty"`
+}
+
+// Result is the outcome of an apply or destroy.
+type Result struct {
+	Plan     *Plan
+	Summary  ChangeSummary
+	Rows     []ResultRow
+	Walk     *dag.WalkResult
+	Outputs  map[string]OutputValue
+	Requests int64
+	// Creates is the number of create requests sent (replays included).
+	Creates int
+	Elapsed time.Duration
+}
+
+// Err is nil when every resource succeeded.
+func (r *Result) Err() error {
+	if r.Walk == nil {
+		return nil
+	}
+	return r.Walk.Err()
+}
+
+// Table renders the summary table.
+func (r *Result) Table() string {
+	rows := make([][4]string, 0, len(r.Rows))
+	for _, x := range r.Rows {
+		rows = append(rows, [4]string{x.Address, x.Result, x.Status, x.ID})
+	}
+	return formatSummaryTable(rows)
+}
+
+// New returns an engine for one run.
+func New(remote Remote, store Store, nodes []*Node, outputs []OutputSpec, opts Options) *Engine {
+	opts = opts.withDefaults()
+	e := &Engine{
+		remote:  remote,
+		store:   store,
+		nodes:   map[string]*Node{},
+		outputs: outputs,
+		opts:    opts,
+		watcher: NewWatcher(remote, opts.Wait),
+		records: map[string]Record{},
+		objects: map[string]Object{},
+		claimed: map[string]string{},
+		rows:    map[string]ResultRow{},
+	}
+	for _, n := range nodes {
+		e.nodes[n.Addr] = n
+	}
+	return e
+}
+
+func (e *Engine) nodeList() []*Node {
+	out := make([]*Node, 0, len(e.nodes))
+	for _, n := range e.nodes {
+		out = append(out, n)
+	}
+	slices.SortFunc(out, func(a, b *Node) int { return strings.Compare(a.Addr, b.Addr) })
+	return out
+}
+
+// Plan compares the manifest with state; it sends no request.
+func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
+	p, err := MakePlan(ctx, e.nodeList(), e.store, e.opts.RequestsPerMinute)
+	if err != nil {
+		return nil, err
+	}
+	for _, addr := range e.opts.Replace {
+		c, ok := p.byAddr[addr]
+		if !ok {
+			return nil, fmt.Errorf("--replace %s: no such resource in the manifest", addr)
+		}
+		if c.Action == ActionNoOp || c.Action == ActionUpdate {
+			c.Action, c.Reason, c.Calls = ActionReplace, "requested with --replace", Calls{Deletes: 1, Creates: 1, Waits: c.Calls.Waits}
+		}
+	}
+	p.Calls = Calls{}
+	p.summarise(e.opts.RequestsPerMinute)
+	return p, nil
+}
+
+// RefusedError lists changes apply will not make without --replace.
+type RefusedError struct{ Addresses []string }
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("refusing to replace %s: the spec changed but these resources cannot be changed in place; re-run with --replace %s for each one you mean to replace",
+		strings.Join(e.Addresses, ", "), e.Addresses[0])
+}
+
+func (e *Engine) loadState(ctx context.Context) error {
+	recs, err := e.store.List(ctx)
+	if err != nil {
+		return fmt.Errorf("read state: %w", err)
+	}
+	for _, r := range recs {
+		e.records[r.Address] = r
+		if r.RemoteID != "" && r.Phase != PhaseDeleted {
+			e.claimed[r.RemoteID] = r.Address
+		}
+		if r.Phase == PhaseCreated {
+			e.objects[r.Address] = r.Object
+		}
+	}
+	return nil
+}
+
+func (e *Engine) lookup(addr string) (Object, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	o, ok := e.objects[addr]
+	return o, ok
+}
+
+func (e *Engine) record(addr string) (Record, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r, ok := e.records[addr]
+	return r, ok
+}
+
+// put writes a record durably and keeps the in-memory copy.
+func (e *Engine) put(ctx context.Context, r Record) error {
+	if err := e.store.Put(context.WithoutCancel(ctx), r); err != nil {
+		return fmt.Errorf("record %s in state: %w", r.Address, err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.records[r.Address] = r
+	if r.Phase == PhaseCreated && r.Object != nil {
+		if _, ok := e.objects[r.Address]; !ok {
+			e.objects[r.Address] = r.Object
+		}
+	}
+	return nil
+}
+
+func (e *Engine) setObject(addr string, obj Object) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.objects[addr] = obj
+}
+
+// claim marks id as addr's remote object; false if another address owns it.
+func (e *Engine) claim(id, addr string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if owner, ok := e.claimed[id]; ok && owner != addr {
+		return false
+	}
+	e.claimed[id] = addr
+	return true
+}
+
+func (e *Engine) claimedBy(addr string) func(string) bool {
+	return func(id string) bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		owner, ok := e.claimed[id]
+		return ok && owner != addr
+	}
+}
+
+func (e *Engine) report(t EventType, h Hook, msg string) {
+	lvl := "info"
+	if t == EventApplyErrored {
+		lvl = "error"
+	}
+	ev := Event{Level: lvl, Message: msg, Time: time.Now().UTC(), Type: t, Hook: &h}
+	if e.tally != nil {
+		e.tally.observe(ev)
+	}
+	e.opts.Reporter.Report(ev)
+}
+
+func (e *Engine) setRow(row ResultRow) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.rows[row.Address] = row
+}
+
+func (e *Engine) countCreate() {
+	e.mu.Lock()
+	e.creates++
+	e.mu.Unlock()
+}
+
+// storedObject redacts obj for state and events.
+func storedObject(obj Object) Object {
+	out, _ := redact.Value(roundTrip(obj)).(map[string]any)
+	return out
+}
+
+func idOf(obj Object) string {
+	s, _ := obj["id"].(string)
+	return s
+}
+
+func errText(err error) string {
+	return redact.Scrub(err.Error())
+}
+
+var errStopped = errors.New("stopped by hook")

@@ -1,0 +1,190 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// node makes a test node whose body carries a "match" field the fake remote
+// reconciles on.
+func node(addr, kind, hash string, deps ...string) *Node {
+	return &Node{Addr: addr, Kind: kind, Hash: hash, Deps: deps, Render: func(lookup LookupFunc) (Object, string, error) {
+		acct := ""
+		for _, d := range deps {
+			o, ok := lookup(d)
+			if !ok {
+				return nil, "", fmt.Errorf("%s: %s not applied", addr, d)
+			}
+			acct = idOf(o)
+		}
+		return Object{"match": addr + "@" + hash}, acct, nil
+	}}
+}
+
+func testOpts() Options {
+	return Options{Wait: fastWait(), RetryDelay: time.Millisecond, MaxAttempts: 4}
+}
+
+func seedNodes() []*Node {
+	return []*Node{
+		node("accounts.a", "accounts", "h1"),
+		node("ach_relationships.a", "ach_relationships", "h1", "accounts.a"),
+		node("transfers.a", "transfers", "h1", "ach_relationships.a"),
+		node("journals.a", "journals", "h1", "accounts.a"),
+		node("orders.a", "orders", "h1", "transfers.a"),
+	}
+}
+
+func TestApplyThenReapplySendsNoCreates(t *testing.T) {
+	r, st := newFakeRemote(), newMemStore()
+	res, err := New(r, st, seedNodes(), nil, testOpts()).Apply(context.Background())
+	if err != nil || res.Err() != nil {
+		t.Fatalf("apply: %v %v", err, res.Err())
+	}
+	if got := r.creates.Load(); got != 5 {
+		t.Fatalf("creates = %d, want 5", got)
+	}
+	before := r.Requests()
+	res, err = New(r, st, seedNodes(), nil, testOpts()).Apply(context.Background())
+	if err != nil || res.Err() != nil {
+		t.Fatalf("re-apply: %v %v", err, res.Err())
+	}
+	if r.Requests() != before || res.Summary.NoOp != 5 {
+		t.Fatalf("re-apply sent %d requests, summary %+v", r.Requests()-before, res.Summary)
+	}
+}
+
+func TestAmbiguousCreateReconcilesInsteadOfDuplicating(t *testing.T) {
+	for _, kind := range []string{"accounts", "transfers", "journals", "orders"} {
+		t.Run(kind, func(t *testing.T) {
+			r, st := newFakeRemote(), newMemStore()
+			r.drop = 1
+			res, err := New(r, st, []*Node{node(kind+".x", kind, "h")}, nil, testOpts()).Apply(context.Background())
+			if err != nil || res.Err() != nil {
+				t.Fatalf("apply: %v %v", err, res.Err())
+			}
+			if n := r.live(kind); n != 1 {
+				t.Fatalf("%d live %s, want exactly 1", n, kind)
+			}
+			rec, _, _ := st.Get(context.Background(), kind+".x")
+			if rec.Phase != PhaseCreated || rec.RemoteID == "" {
+				t.Fatalf("record %+v", rec)
+			}
+		})
+	}
+}
+
+func TestResumeAtEveryStep(t *testing.T) {
+	stop := errors.New("killed")
+	steps := []string{"intent", "send", "record"}
+	for _, step := range steps {
+		for _, n := range seedNodes() {
+			t.Run(step+"/"+n.Addr, func(t *testing.T) {
+				r, st := newFakeRemote(), newMemStore()
+				opts := testOpts()
+				h := func(addr string) error {
+					if addr == n.Addr {
+						return stop
+					}
+					return nil
+				}
+				switch step {
+				case "intent":
+					opts.Hooks.AfterIntent = h
+				case "send":
+					opts.Hooks.AfterSend = h
+				case "record":
+					opts.Hooks.AfterRecord = h
+				}
+				res, err := New(r, st, seedNodes(), nil, opts).Apply(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !errors.Is(res.Err(), stop) {
+					t.Fatalf("first run err = %v, want the kill", res.Err())
+				}
+				res, err = New(r, st, seedNodes(), nil, testOpts()).Apply(context.Background())
+				if err != nil || res.Err() != nil {
+					t.Fatalf("resume: %v %v", err, res.Err())
+				}
+				for _, k := range []string{"accounts", "ach_relationships", "transfers", "journals", "orders"} {
+					if got := r.live(k); got != 1 {
+						t.Fatalf("%d live %s after resume, want 1", got, k)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestFailureSkipsDependentsOnly(t *testing.T) {
+	r, st := newFakeRemote(), newMemStore()
+	nodes := seedNodes()
+	nodes[1].Render = func(LookupFunc) (Object, string, error) { return nil, "", errors.New("bad ach") }
+	res, err := New(r, st, nodes, nil, testOpts()).Apply(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := res.Walk
+	if w.Errors["ach_relationships.a"] == nil || w.Skipped["transfers.a"] != "ach_relationships.a" || w.Skipped["orders.a"] != "ach_relationships.a" {
+		t.Fatalf("walk %+v", w)
+	}
+	if r.live("journals") != 1 {
+		t.Fatalf("independent journal not created")
+	}
+}
+
+func TestChangedImmutableRefusedWithoutReplace(t *testing.T) {
+	r, st := newFakeRemote(), newMemStore()
+	r.initial = map[string]string{"journals": "pending"}
+	if _, err := New(r, st, seedNodes(), nil, testOpts()).Apply(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	changed := seedNodes()
+	changed[3] = node("journals.a", "journals", "h2", "accounts.a")
+	_, err := New(r, st, changed, nil, testOpts()).Apply(context.Background())
+	var re *RefusedError
+	if !errors.As(err, &re) || re.Addresses[0] != "journals.a" {
+		t.Fatalf("err = %v, want refusal naming journals.a", err)
+	}
+	opts := testOpts()
+	opts.Replace = []string{"journals.a"}
+	res, err := New(r, st, changed, nil, opts).Apply(context.Background())
+	if err != nil || res.Err() != nil {
+		t.Fatalf("replace: %v %v", err, res.Err())
+	}
+	if res.Summary.Replace != 1 || r.live("journals") != 1 {
+		t.Fatalf("summary %+v, live journals %d", res.Summary, r.live("journals"))
+	}
+}
+
+func TestDestroyReverseOrderAndProtect(t *testing.T) {
+	r, st := newFakeRemote(), newMemStore()
+	r.initial = map[string]string{"orders": "new", "transfers": "QUEUED", "journals": "pending"}
+	if _, err := New(r, st, seedNodes(), nil, testOpts()).Apply(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	prot := seedNodes()
+	prot[0].Protect = true
+	if _, err := New(r, st, prot, nil, testOpts()).Destroy(context.Background()); err == nil {
+		t.Fatal("destroy of a protected account succeeded")
+	}
+	res, err := New(r, st, seedNodes(), nil, testOpts()).Destroy(context.Background())
+	if err != nil || res.Err() != nil {
+		t.Fatalf("destroy: %v %v", err, res.Err())
+	}
+	for _, k := range []string{"accounts", "ach_relationships", "transfers", "journals", "orders"} {
+		if got := r.live(k); got != 0 {
+			t.Fatalf("%d live %s after destroy", got, k)
+		}
+	}
+	recs, _ := st.List(context.Background())
+	for _, rec := range recs {
+		if rec.Phase != PhaseDeleted {
+			t.Fatalf("%s left in phase %s", rec.Address, rec.Phase)
+		}
+	}
+}

@@ -1,0 +1,343 @@
+package executor
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/brokerctl/brokerctl/pkg/dag"
+	"github.com/brokerctl/brokerctl/pkg/redact"
+)
+
+// Change is the plan for one resource.
+type Change struct {
+	Address  string `json:"address"`
+	Kind     string `json:"kind"`
+	Action   Action `json:"action"`
+	Reason   string `json:"reason,omitempty"`
+	RemoteID string `json:"id,omitempty"`
+	// Fields are the top-level fields an update or replace changes.
+	Fields []string `json:"fields,omitempty"`
+	Calls  Calls    `json:"calls"`
+}
+
+// Calls counts the HTTP requests an action is expected to make when
+// nothing goes wrong. Waits fed by event streams cost nothing; polling
+// costs at least one request per wait.
+type Calls struct {
+	Creates    int `json:"creates,omitempty"`
+	Updates    int `json:"updates,omitempty"`
+	Reconciles int `json:"reconciles,omitempty"`
+	Reads      int `json:"reads,omitempty"`
+	Deletes    int `json:"deletes,omitempty"`
+	// Waits is the number of status waits; each is ~0 requests with event
+	// streams and ≥1 request when polling.
+	Waits int `json:"waits,omitempty"`
+}
+
+// Total is the number of requests, counting one poll per wait when polling.
+func (c Calls) Total(polling bool) int {
+	n := c.Creates + c.Updates + c.Reconciles + c.Reads + c.Deletes
+	if polling {
+		n += c.Waits
+	}
+	return n
+}
+
+func (c *Calls) add(o Calls) {
+	c.Creates += o.Creates
+	c.Updates += o.Updates
+	c.Reconciles += o.Reconciles
+	c.Reads += o.Reads
+	c.Deletes += o.Deletes
+	c.Waits += o.Waits
+}
+
+// Plan is what apply would do.
+type Plan struct {
+	Changes []Change `json:"changes"`
+	// Orphans are in state but no longer declared: apply leaves them,
+	// destroy removes them.
+	Orphans []Change      `json:"orphans,omitempty"`
+	Calls   Calls         `json:"calls"`
+	Summary ChangeSummary `json:"summary"`
+	// LowerBound is the least time the requests take at the rate limit
+	// (streams assumed for waits).
+	LowerBound time.Duration `json:"-"`
+	// Graph orders the declared nodes (dependents need dependencies).
+	Graph *dag.Graph `json:"-"`
+
+	byAddr map[string]*Change
+}
+
+// Change returns the planned change of addr.
+func (p *Plan) Change(addr string) (*Change, bool) {
+	c, ok := p.byAddr[addr]
+	return c, ok
+}
+
+// HasChanges reports whether apply would send any write.
+func (p *Plan) HasChanges() bool {
+	for _, c := range p.Changes {
+		if c.Action != ActionNoOp && c.Action != ActionRead {
+			return true
+		}
+	}
+	return false
+}
+
+// updatable lists the account fields PATCH accepts.
+var updatable = map[string][]string{
+	"accounts": {"contact", "identity", "disclosures", "trusted_contact", "enabled_assets", "agreements", "beneficiaries", "allow_instant_ach", "cash_interest", "fpsl", "documents"},
+}
+
+// BuildGraph orders nodes by their dependencies and needs.
+func BuildGraph(nodes []*Node) *dag.Graph {
+	g := dag.New()
+	known := map[string]bool{}
+	for _, n := range nodes {
+		g.AddVertex(n.Addr)
+		known[n.Addr] = true
+	}
+	for _, n := range nodes {
+		for _, d := range n.Deps {
+			if known[d] {
+				g.Connect(n.Addr, d)
+			}
+		}
+		for _, nd := range n.Needs {
+			if known[nd.Addr] {
+				g.Connect(n.Addr, nd.Addr)
+			}
+		}
+	}
+	return g
+}
+
+// MakePlan compares the declared nodes with state. rpm is the rate limit
+// used for the lower bound (0: 1,000/min).
+func MakePlan(ctx context.Context, nodes []*Node, st Store, rpm int) (*Plan, error) {
+	records, err := st.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read state: %w", err)
+	}
+	byAddr := map[string]Record{}
+	for _, r := range records {
+		byAddr[r.Address] = r
+	}
+	g := BuildGraph(nodes)
+	order, err := g.TopoSort()
+	if err != nil {
+		return nil, err
+	}
+	nodeBy := map[string]*Node{}
+	for _, n := range nodes {
+		nodeBy[n.Addr] = n
+	}
+	lookup := func(addr string) (Object, bool) {
+		r, ok := byAddr[addr]
+		if !ok || r.Phase != PhaseCreated {
+			return nil, false
+		}
+		return r.Object, true
+	}
+	p := &Plan{Graph: g, byAddr: map[string]*Change{}}
+	for _, addr := range order {
+		n := nodeBy[addr]
+		rec, has := byAddr[addr]
+		c := planNode(n, rec, has, st.Salt(), lookup)
+		// A resource whose dependency gets a new remote object must follow:
+		// immutable kinds are replaced, accounts re-rendered.
+		if c.Action == ActionNoOp && !n.Data {
+			for _, d := range g.Dependencies(addr) {
+				if dc := p.byAddr[d]; dc != nil && (dc.Action == ActionReplace || dc.Action == ActionCreate) && !nodeBy[d].Data {
+					c.Action, c.Reason = ActionReplace, "dependency "+d+" gets a new remote object"
+					c.Calls = Calls{Deletes: 1, Creates: 1, Waits: c.Calls.Waits}
+					if n.Kind == "accounts" {
+						c.Action, c.Reason, c.Calls = ActionNoOp, "", Calls{}
+					}
+					break
+				}
+			}
+		}
+		if c.Action != ActionNoOp && c.Action != ActionRead && len(n.WaitFor) > 0 {
+			c.Calls.Waits = 1
+		}
+		p.Changes = append(p.Changes, c)
+		p.byAddr[addr] = &p.Changes[len(p.Changes)-1]
+	}
+	for i := range p.Changes {
+		p.byAddr[p.Changes[i].Address] = &p.Changes[i]
+	}
+	for _, r := range records {
+		if _, declared := nodeBy[r.Address]; declared || r.Phase == PhaseDeleted {
+			continue
+		}
+		p.Orphans = append(p.Orphans, Change{Address: r.Address, Kind: r.Kind, Action: ActionOrphan, RemoteID: r.RemoteID, Reason: "in state but not in the manifest; destroy removes it"})
+	}
+	sort.Slice(p.Orphans, func(i, j int) bool { return p.Orphans[i].Address < p.Orphans[j].Address })
+	p.summarise(rpm)
+	return p, nil
+}
+
+func planNode(n *Node, rec Record, has bool, salt []byte, lookup LookupFunc) Change {
+	c := Change{Address: n.Addr, Kind: n.Kind}
+	switch {
+	case n.Data:
+		c.Action, c.Calls = ActionRead, Calls{Reads: 1}
+		return c
+	case !has || rec.Phase == PhaseDeleted:
+		if n.ImportID != "" {
+			c.Action, c.RemoteID, c.Calls = ActionImport, n.ImportID, Calls{Reads: 1}
+			c.Reason = "adopt existing " + n.ImportID
+			return c
+		}
+		c.Action, c.Calls = ActionCreate, Calls{Creates: 1}
+		if has {
+			c.Reason = "destroyed earlier"
+		}
+		return c
+	case rec.Phase == PhaseIntent:
+		c.Action, c.Calls = ActionResume, Calls{Reconciles: 1, Creates: 1}
+		c.Reason = fmt.Sprintf("a create was sent at %s and its outcome is unknown: reconcile first", rec.IntentAt.UTC().Format(time.RFC3339))
+		if keyed(n.Kind) {
+			c.Calls = Calls{Creates: 1}
+			c.Reason = "a create was sent and its outcome is unknown: replay its idempotency key"
+		}
+		return c
+	case rec.Phase == PhaseFailed:
+		c.Action, c.Calls, c.Reason = ActionCreate, Calls{Creates: 1}, "previous create failed: "+firstLine(rec.Error)
+		return c
+	case rec.Phase == PhaseDeleting:
+		c.Action, c.Calls, c.Reason = ActionCreate, Calls{Deletes: 1, Creates: 1}, "a destroy was interrupted"
+		return c
+	}
+	c.RemoteID = rec.RemoteID
+	if rec.SpecHash == n.Hash {
+		c.Action = ActionNoOp
+		if len(n.WaitFor) > 0 && LifecycleOf(n.Kind) != nil && LifecycleOf(n.Kind).Check(rec.Status, n.WaitFor) != Met {
+			c.Calls.Waits = 1
+		}
+		return c
+	}
+	fields := changedFields(n, rec, salt, lookup)
+	if fields != nil && len(fields) == 0 {
+		c.Action, c.Reason = ActionNoOp, "only ignored fields changed"
+		return c
+	}
+	c.Fields = fields
+	if _, ok := updatable[n.Kind]; ok {
+		c.Action, c.Calls = ActionUpdate, Calls{Updates: 1}
+		return c
+	}
+	c.Action, c.Calls = ActionReplace, Calls{Deletes: 1, Creates: 1}
+	c.Reason = n.Kind + " cannot be changed in place"
+	return c
+}
+
+// changedFields lists the top-level fields that differ between the rendered
+// body and the recorded request, minus ignore_changes. It returns nil when
+// the body cannot be rendered yet (a reference is unknown until apply).
+func changedFields(n *Node, rec Record, salt []byte, lookup LookupFunc) []string {
+	if n.Render == nil || rec.Request == nil {
+		return nil
+	}
+	body, _, err := n.Render(lookup)
+	if err != nil {
+		return nil
+	}
+	now := hashedRequest(salt, body)
+	was, _ := rec.Request["body"].(map[string]any)
+	fields := []string{}
+	seen := map[string]bool{}
+	for k := range now {
+		seen[k] = true
+	}
+	for k := range was {
+		seen[k] = true
+	}
+	for k := range seen {
+		if ignored(n.IgnoreChanges, k) {
+			continue
+		}
+		a, _ := json.Marshal(now[k])
+		b, _ := json.Marshal(was[k])
+		if string(a) != string(b) {
+			fields = append(fields, k)
+		}
+	}
+	slices.Sort(fields)
+	return fields
+}
+
+func ignored(list []string, field string) bool {
+	for _, f := range list {
+		if f == field || f == "all" || f == "*" || strings.HasPrefix(f, field+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// hashedRequest returns body with sensitive values replaced by salted
+// hashes, as stored in state.
+func hashedRequest(salt []byte, body Object) Object {
+	out, _ := redact.HashValues(salt, roundTrip(body)).(map[string]any)
+	return out
+}
+
+// roundTrip normalises a value through JSON so stored and fresh values compare.
+func roundTrip(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	var out any
+	if json.Unmarshal(b, &out) != nil {
+		return v
+	}
+	return out
+}
+
+func (p *Plan) summarise(rpm int) {
+	if rpm <= 0 {
+		rpm = 1000
+	}
+	s := ChangeSummary{Operation: "plan"}
+	for _, c := range p.Changes {
+		p.Calls.add(c.Calls)
+		switch c.Action {
+		case ActionCreate, ActionResume:
+			s.Add++
+		case ActionUpdate:
+			s.Change++
+		case ActionReplace:
+			s.Replace++
+		case ActionNoOp:
+			s.NoOp++
+		case ActionRead:
+			s.Read++
+		case ActionImport:
+			s.Import++
+		}
+	}
+	s.Orphaned = len(p.Orphans)
+	s.Requests = p.Calls.Total(false)
+	p.Summary = s
+	p.LowerBound = time.Duration(float64(s.Requests) / float64(rpm) * float64(time.Minute))
+}
+
+// keyed reports whether creates of kind carry an Idempotency-Key, making a
+// replay of the same request the reconciliation.
+func keyed(kind string) bool { return kind == "journals" || kind == "batch_journals" }
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
