@@ -1,0 +1,188 @@
+package emulator
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+
+	"github.com/shopspring/decimal"
+)
+
+// positionOut is the Position shape; every number is a decimal string.
+type positionOut struct {
+	AssetID                string `json:"asset_id"`
+	Symbol                 string `json:"symbol"`
+	Exchange               string `json:"exchange"`
+	AssetClass             string `json:"asset_class"`
+	AssetMarginable        bool   `json:"asset_marginable"`
+	AvgEntryPrice          string `json:"avg_entry_price"`
+	Qty                    string `json:"qty"`
+	QtyAvailable           string `json:"qty_available"`
+	Side                   string `json:"side"`
+	MarketValue            string `json:"market_value"`
+	CostBasis              string `json:"cost_basis"`
+	UnrealizedPL           string `json:"unrealized_pl"`
+	UnrealizedPLPC         string `json:"unrealized_plpc"`
+	UnrealizedIntradayPL   string `json:"unrealized_intraday_pl"`
+	UnrealizedIntradayPLPC string `json:"unrealized_intraday_plpc"`
+	CurrentPrice           string `json:"current_price"`
+	LastdayPrice           string `json:"lastday_price"`
+	ChangeToday            string `json:"change_today"`
+}
+
+func (e *Emulator) positionWire(p *position) positionOut {
+	as, _ := e.prices.lookup(p.Symbol)
+	mv := p.Qty.Mul(as.Price)
+	pl := mv.Sub(p.CostBase)
+	ratio := func(n, d decimal.Decimal) string {
+		if d.IsZero() {
+			return "0"
+		}
+		return n.DivRound(d, 16).String()
+	}
+	intraday := p.Qty.Mul(as.Price.Sub(as.LastClose))
+	return positionOut{AssetID: as.ID, Symbol: as.Symbol, Exchange: as.Exchange, AssetClass: as.Class,
+		AvgEntryPrice: ratio(p.CostBase, p.Qty), Qty: p.Qty.String(), QtyAvailable: p.Qty.Sub(p.Held).String(),
+		Side: "long", MarketValue: mv.String(), CostBasis: p.CostBase.String(), UnrealizedPL: pl.String(),
+		UnrealizedPLPC: ratio(pl, p.CostBase), UnrealizedIntradayPL: intraday.String(),
+		UnrealizedIntradayPLPC: ratio(intraday, p.Qty.Mul(as.LastClose)), CurrentPrice: as.Price.String(),
+		LastdayPrice: as.LastClose.String(), ChangeToday: ratio(as.Price.Sub(as.LastClose), as.LastClose)}
+}
+
+func sortedPositions(a *account) []*position {
+	ps := make([]*position, 0, len(a.Positions))
+	for _, p := range a.Positions {
+		ps = append(ps, p)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].Symbol < ps[j].Symbol })
+	return ps
+}
+
+func (e *Emulator) listPositions(w http.ResponseWriter, r *http.Request) error {
+	e.mu.Lock()
+	e.runDueLocked()
+	a, err := e.accountFor(r)
+	if err != nil {
+		e.mu.Unlock()
+		return err
+	}
+	out := []positionOut{}
+	for _, p := range sortedPositions(a) {
+		out = append(out, e.positionWire(p))
+	}
+	e.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// positionFor finds a's position by symbol or asset id. e.mu must be held.
+func (e *Emulator) positionFor(a *account, symOrID string) (*position, error) {
+	if as, ok := e.prices.lookup(symOrID); ok {
+		if p := a.Positions[as.Symbol]; p != nil {
+			return p, nil
+		}
+	}
+	return nil, errorf(http.StatusNotFound, "Account doesn't have a position for this symbol or asset_id")
+}
+
+func (e *Emulator) getPosition(w http.ResponseWriter, r *http.Request) error {
+	e.mu.Lock()
+	e.runDueLocked()
+	a, err := e.accountFor(r)
+	if err == nil {
+		var p *position
+		if p, err = e.positionFor(a, r.PathValue("symbol")); err == nil {
+			out := e.positionWire(p)
+			e.mu.Unlock()
+			writeJSON(w, http.StatusOK, out)
+			return nil
+		}
+	}
+	e.mu.Unlock()
+	return err
+}
+
+// closePosition sells qty, percentage or all of a position with a market
+// order and answers that order.
+func (e *Emulator) closePosition(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if q.Get("qty") != "" && q.Get("percentage") != "" {
+		return badRequest("qty and percentage are mutually exclusive")
+	}
+	e.mu.Lock()
+	e.runDueLocked()
+	a, err := e.accountFor(r)
+	if err != nil {
+		e.mu.Unlock()
+		return err
+	}
+	p, err := e.positionFor(a, r.PathValue("symbol"))
+	if err != nil {
+		e.mu.Unlock()
+		return err
+	}
+	qty := p.Qty.Sub(p.Held)
+	if s := q.Get("qty"); s != "" {
+		if qty, err = decimal.NewFromString(s); err != nil || !qty.IsPositive() {
+			e.mu.Unlock()
+			return badRequest("invalid qty: %s", s)
+		}
+	}
+	if s := q.Get("percentage"); s != "" {
+		pct, err := decimal.NewFromString(s)
+		if err != nil || !pct.IsPositive() || pct.GreaterThan(decimal.NewFromInt(100)) {
+			e.mu.Unlock()
+			return badRequest("percentage must be between 0 and 100")
+		}
+		qty = p.Qty.Mul(pct).Div(decimal.NewFromInt(100)).Truncate(9)
+	}
+	o, err := e.sellLocked(a, p.Symbol, qty)
+	if err != nil {
+		e.mu.Unlock()
+		return err
+	}
+	out := e.orderWire(o)
+	e.mu.Unlock()
+	e.created("order")
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (e *Emulator) sellLocked(a *account, sym string, qty decimal.Decimal) (*order, error) {
+	as, _ := e.prices.lookup(sym)
+	req := &orderRequest{Symbol: sym, Qty: flexDecimal{Raw: qty.String(), Dec: qty, Set: true}, Side: "sell",
+		Type: "market", TimeInForce: "day"}
+	return e.placeOrderLocked(a, req, as)
+}
+
+func (e *Emulator) closeAllPositions(w http.ResponseWriter, r *http.Request) error {
+	cancel, _ := strconv.ParseBool(r.URL.Query().Get("cancel_orders"))
+	e.mu.Lock()
+	e.runDueLocked()
+	a, err := e.accountFor(r)
+	if err != nil {
+		e.mu.Unlock()
+		return err
+	}
+	if cancel {
+		e.cancelOpenOrdersLocked(a, "")
+	}
+	out := []multiStatus{}
+	created := 0
+	for _, p := range sortedPositions(a) {
+		o, err := e.sellLocked(a, p.Symbol, p.Qty.Sub(p.Held))
+		if err != nil {
+			ae, _ := err.(*apiError)
+			out = append(out, multiStatus{Symbol: p.Symbol, Status: ae.Status, Body: ae.body()})
+			continue
+		}
+		created++
+		out = append(out, multiStatus{Symbol: p.Symbol, Status: http.StatusOK, Body: e.orderWire(o)})
+	}
+	e.mu.Unlock()
+	for range created {
+		e.created("order")
+	}
+	writeJSON(w, http.StatusMultiStatus, out)
+	return nil
+}

@@ -1,0 +1,283 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// state is everything the emulator remembers; it is also the persistence
+// format (see persist.go), so every field is exported to encoding/json.
+type state struct {
+	Accounts  []*account  `json:"accounts"`
+	ACH       []*achRel   `json:"ach_relationships"`
+	Banks     []*bank     `json:"recipient_banks"`
+	Transfers []*transfer `json:"transfers"`
+	Journals  []*journal  `json:"journals"`
+	Orders    []*order    `json:"orders"`
+	// Idempotency maps an Idempotency-Key to the response it produced.
+	Idempotency map[string]*idemEntry `json:"idempotency"`
+	// NextAccountNumber numbers ACTIVE accounts.
+	NextAccountNumber int64 `json:"next_account_number"`
+
+	accounts  map[string]*account
+	emails    map[string]string
+	ach       map[string]*achRel
+	banks     map[string]*bank
+	transfers map[string]*transfer
+	journals  map[string]*journal
+	orders    map[string]*order
+}
+
+func newState() *state {
+	s := &state{Idempotency: map[string]*idemEntry{}, NextAccountNumber: 920000001}
+	s.index()
+	return s
+}
+
+// index rebuilds the lookup maps from the slices (after a load).
+func (s *state) index() {
+	s.accounts = make(map[string]*account, len(s.Accounts))
+	s.emails = make(map[string]string, len(s.Accounts))
+	for _, a := range s.Accounts {
+		s.accounts[a.ID] = a
+		if a.Email != "" {
+			s.emails[a.Email] = a.ID
+		}
+		a.clientOrderIDs = map[string]*order{}
+	}
+	s.ach = map[string]*achRel{}
+	for _, x := range s.ACH {
+		s.ach[x.ID] = x
+	}
+	s.banks = map[string]*bank{}
+	for _, x := range s.Banks {
+		s.banks[x.ID] = x
+	}
+	s.transfers = map[string]*transfer{}
+	for _, x := range s.Transfers {
+		s.transfers[x.ID] = x
+	}
+	s.journals = map[string]*journal{}
+	for _, x := range s.Journals {
+		s.journals[x.ID] = x
+	}
+	s.orders = map[string]*order{}
+	for _, x := range s.Orders {
+		s.orders[x.ID] = x
+		if a := s.accounts[x.AccountID]; a != nil {
+			a.clientOrderIDs[x.ClientOrderID] = x
+		}
+	}
+	if s.Idempotency == nil {
+		s.Idempotency = map[string]*idemEntry{}
+	}
+}
+
+// account is a brokerage account with its balances.
+type account struct {
+	ID            string    `json:"id"`
+	AccountNumber string    `json:"account_number,omitempty"`
+	Status        string    `json:"status"`
+	CryptoStatus  string    `json:"crypto_status"`
+	Currency      string    `json:"currency"`
+	AccountType   string    `json:"account_type"`
+	CreatedAt     time.Time `json:"created_at"`
+	Email         string    `json:"email"`
+	// Fixture is the status a test input asked for ("" = the normal path).
+	Fixture string `json:"fixture,omitempty"`
+	Firm    bool   `json:"firm,omitempty"`
+	// Profile holds the KYC objects as the client sent them (contact,
+	// identity without tax_id, disclosures, agreements, ...).
+	Profile map[string]json.RawMessage `json:"profile,omitempty"`
+	Cash    decimal.Decimal            `json:"cash"`
+	// Reserved is cash promised to open buy orders, outgoing transfers and
+	// outgoing journals; available cash is Cash - Reserved.
+	Reserved decimal.Decimal `json:"reserved"`
+	// Positions by symbol; absent when flat.
+	Positions map[string]*position `json:"positions,omitempty"`
+
+	clientOrderIDs map[string]*order
+}
+
+// position is a long holding.
+type position struct {
+	Symbol   string          `json:"symbol"`
+	Qty      decimal.Decimal `json:"qty"`
+	CostBase decimal.Decimal `json:"cost_basis"`
+	// Held is quantity promised to open sell orders and outgoing JNLS.
+	Held decimal.Decimal `json:"held"`
+}
+
+type achRel struct {
+	ID        string    `json:"id"`
+	AccountID string    `json:"account_id"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	OwnerName string    `json:"account_owner_name"`
+	Type      string    `json:"bank_account_type"`
+	Number    string    `json:"bank_account_number"`
+	Routing   string    `json:"bank_routing_number"`
+	Nickname  string    `json:"nickname,omitempty"`
+	Processor string    `json:"processor_token,omitempty"`
+}
+
+type bank struct {
+	ID            string    `json:"id"`
+	AccountID     string    `json:"account_id"`
+	Name          string    `json:"name"`
+	Status        string    `json:"status"`
+	Country       string    `json:"country"`
+	StateProvince string    `json:"state_province"`
+	PostalCode    string    `json:"postal_code"`
+	City          string    `json:"city"`
+	StreetAddress string    `json:"street_address"`
+	AccountNumber string    `json:"account_number"`
+	BankCode      string    `json:"bank_code"`
+	BankCodeType  string    `json:"bank_code_type"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+type transfer struct {
+	ID               string    `json:"id"`
+	AccountID        string    `json:"account_id"`
+	RelationshipID   string    `json:"relationship_id,omitempty"`
+	BankID           string    `json:"bank_id,omitempty"`
+	Type             string    `json:"type"`
+	Status           string    `json:"status"`
+	Reason           string    `json:"reason,omitempty"`
+	Amount           string    `json:"amount"`
+	Direction        string    `json:"direction"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
+	ExpiresAt        time.Time `json:"expires_at"`
+	AdditionalInfo   string    `json:"additional_information,omitempty"`
+	FeePaymentMethod string    `json:"fee_payment_method,omitempty"`
+	Fixture          string    `json:"fixture,omitempty"`
+}
+
+type journal struct {
+	ID          string    `json:"id"`
+	EntryType   string    `json:"entry_type"`
+	From        string    `json:"from_account"`
+	To          string    `json:"to_account"`
+	Status      string    `json:"status"`
+	NetAmount   string    `json:"net_amount,omitempty"`
+	Symbol      string    `json:"symbol,omitempty"`
+	Qty         string    `json:"qty,omitempty"`
+	Price       string    `json:"price,omitempty"`
+	Description string    `json:"description"`
+	Currency    string    `json:"currency,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	SettledAt   time.Time `json:"settled_at"`
+	// Batch marks a journal created by a batch (it shows error_message).
+	Batch bool `json:"batch,omitempty"`
+	// Transmitter holds the transmitter_* fields as sent.
+	Transmitter map[string]string `json:"transmitter,omitempty"`
+	Fixture     string            `json:"fixture,omitempty"`
+	IdemKey     string            `json:"idempotency_key,omitempty"`
+	IdemKeyType string            `json:"idempotency_key_type,omitempty"`
+}
+
+type order struct {
+	ID             string    `json:"id"`
+	AccountID      string    `json:"account_id"`
+	ClientOrderID  string    `json:"client_order_id"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+	SubmittedAt    time.Time `json:"submitted_at"`
+	FilledAt       time.Time `json:"filled_at"`
+	CanceledAt     time.Time `json:"canceled_at"`
+	ExpiredAt      time.Time `json:"expired_at"`
+	AssetID        string    `json:"asset_id"`
+	Symbol         string    `json:"symbol"`
+	Notional       string    `json:"notional,omitempty"`
+	Qty            string    `json:"qty,omitempty"`
+	FilledQty      string    `json:"filled_qty"`
+	FilledAvgPrice string    `json:"filled_avg_price,omitempty"`
+	Type           string    `json:"type"`
+	Side           string    `json:"side"`
+	TimeInForce    string    `json:"time_in_force"`
+	LimitPrice     string    `json:"limit_price,omitempty"`
+	StopPrice      string    `json:"stop_price,omitempty"`
+	Status         string    `json:"status"`
+	ExtendedHours  bool      `json:"extended_hours"`
+	Commission     string    `json:"commission,omitempty"`
+	PositionIntent string    `json:"position_intent,omitempty"`
+	// Hold is the cash reserved by an open buy order.
+	Hold decimal.Decimal `json:"hold"`
+}
+
+// idemEntry remembers the response to an Idempotency-Key.
+type idemEntry struct {
+	Route  string          `json:"route"`
+	Hash   string          `json:"hash"`
+	Status int             `json:"status"`
+	Body   json.RawMessage `json:"body"`
+}
+
+// decodeBody reads a JSON request body into v, answering 400 on malformed
+// input the way the API does.
+func decodeBody(r *http.Request, v any) error {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	if err != nil {
+		return badRequest("failed to read request body")
+	}
+	return decodeJSON(raw, v)
+}
+
+func decodeJSON(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if ok := asTypeError(err, &te); ok && te.Field != "" {
+			return validation("%s: invalid type %s", te.Field, te.Value)
+		}
+		return badRequest("failed to decode request body")
+	}
+	return nil
+}
+
+func asTypeError(err error, te **json.UnmarshalTypeError) bool {
+	t, ok := err.(*json.UnmarshalTypeError)
+	if ok {
+		*te = t
+	}
+	return ok
+}
+
+// flexDecimal accepts a decimal as a JSON string or number and keeps the
+// literal the client wrote, so it can be echoed unchanged.
+type flexDecimal struct {
+	Raw string
+	Dec decimal.Decimal
+	Set bool
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *flexDecimal) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if s == "null" {
+		return nil
+	}
+	if strings.HasPrefix(s, `"`) {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+	}
+	d, err := decimal.NewFromString(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("invalid decimal %q", s)
+	}
+	f.Raw, f.Dec, f.Set = strings.TrimSpace(s), d, true
+	return nil
+}
