@@ -2,47 +2,47 @@ package emulator
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/brokerctl/brokerctl/pkg/broker"
 	"github.com/shopspring/decimal"
 )
 
-// accountOut is the Account/AccountExtended shape.
-type accountOut struct {
-	ID                    string          `json:"id"`
-	AccountNumber         *string         `json:"account_number"`
-	Status                string          `json:"status"`
-	CryptoStatus          string          `json:"crypto_status"`
-	KYCResults            json.RawMessage `json:"kyc_results,omitempty"`
-	Currency              string          `json:"currency"`
-	LastEquity            string          `json:"last_equity"`
-	CreatedAt             string          `json:"created_at"`
-	Contact               json.RawMessage `json:"contact,omitempty"`
-	Identity              json.RawMessage `json:"identity,omitempty"`
-	Disclosures           json.RawMessage `json:"disclosures,omitempty"`
-	Agreements            json.RawMessage `json:"agreements,omitempty"`
-	Documents             json.RawMessage `json:"documents,omitempty"`
-	TrustedContact        json.RawMessage `json:"trusted_contact,omitempty"`
-	AccountType           string          `json:"account_type"`
-	TradingConfigurations json.RawMessage `json:"trading_configurations"`
-	EnabledAssets         json.RawMessage `json:"enabled_assets"`
+// now is the clock's time in UTC, the zone every timestamp is written in.
+func (e *Emulator) now() time.Time { return e.clock.Now().UTC() }
+
+// validationFrom turns a request type's Validate error into the API's 422.
+func validationFrom(err error) error {
+	var ve *broker.ValidationError
+	if errors.As(err, &ve) {
+		return validation("%s", ve.Error())
+	}
+	return validation("%s", err.Error())
 }
 
 var (
-	kycPass = json.RawMessage(`{"reject":{},"accept":{},"indeterminate":{},"summary":"pass"}`)
-	kycFail = json.RawMessage(`{"reject":{},"accept":{},"indeterminate":{"TAX_IDENTIFICATION":{}},"summary":"fail"}`)
+	kycPass = &broker.KYCResults{Reject: map[string]json.RawMessage{}, Accept: map[string]json.RawMessage{},
+		Indeterminate: map[string]json.RawMessage{}, Summary: "pass"}
+	kycFail = &broker.KYCResults{Reject: map[string]json.RawMessage{}, Accept: map[string]json.RawMessage{},
+		Indeterminate: map[string]json.RawMessage{"TAX_IDENTIFICATION": json.RawMessage("{}")}, Summary: "fail"}
+	jsonNull = json.RawMessage("null")
 )
 
-// accountWire renders a; entities, when not nil, limits the nested objects.
-// e.mu must be held.
-func (e *Emulator) accountWire(a *account, entities []string) accountOut {
-	out := accountOut{
-		ID: a.ID, Status: a.Status, CryptoStatus: a.CryptoStatus, Currency: a.Currency,
-		LastEquity: "0", CreatedAt: rfc3339(a.CreatedAt), AccountType: a.AccountType,
-		TradingConfigurations: json.RawMessage("null"), EnabledAssets: json.RawMessage(`["us_equity"]`),
+// accountWire renders a as broker.Account; entities, when not nil, limits
+// the nested objects. e.mu must be held.
+func (e *Emulator) accountWire(a *account, entities []string) broker.Account {
+	out := broker.Account{
+		ID: a.ID, Status: broker.AccountStatus(a.Status), CryptoStatus: broker.AccountStatus(a.CryptoStatus),
+		Currency: a.Currency, LastEquity: broker.MustDecimal("0"), CreatedAt: a.CreatedAt.UTC(),
+		AccountType: broker.AccountType(a.AccountType), TradingConfigurations: jsonNull,
+		EnabledAssets: a.EnabledAssets,
+	}
+	if len(out.EnabledAssets) == 0 {
+		out.EnabledAssets = []string{"us_equity"}
 	}
 	if a.AccountNumber != "" {
 		n := a.AccountNumber
@@ -54,97 +54,26 @@ func (e *Emulator) accountWire(a *account, entities []string) accountOut {
 	case statusRejected, statusActionRequired:
 		out.KYCResults = kycFail
 	}
-	if ea, ok := a.Profile["enabled_assets"]; ok {
-		out.EnabledAssets = ea
+	want := func(k string) bool { return entities == nil || slices.Contains(entities, k) }
+	if want("contact") {
+		out.Contact = a.Contact
 	}
-	want := func(k string) json.RawMessage {
-		if entities != nil && !slices.Contains(entities, k) {
-			return nil
-		}
-		return a.Profile[k]
+	if want("identity") {
+		out.Identity = a.Identity
 	}
-	out.Contact, out.Identity, out.Disclosures = want("contact"), want("identity"), want("disclosures")
-	out.Agreements, out.Documents, out.TrustedContact = want("agreements"), want("documents"), want("trusted_contact")
+	if want("disclosures") {
+		out.Disclosures = a.Disclosures
+	}
+	if want("agreements") {
+		out.Agreements = a.Agreements
+	}
+	if want("documents") {
+		out.Documents = a.Documents
+	}
+	if want("trusted_contact") {
+		out.TrustedContact = a.TrustedContact
+	}
 	return out
-}
-
-// accountFields are the values the emulator needs from a create request.
-type accountFields struct{ email, familyName string }
-
-// validateAccountCreate checks the fields the spec requires.
-func validateAccountCreate(req *accountRequest) (accountFields, error) {
-	var f accountFields
-	var contact struct {
-		Email  string   `json:"email_address"`
-		Street []string `json:"street_address"`
-		City   string   `json:"city"`
-	}
-	var ident struct {
-		Given       string   `json:"given_name"`
-		Family      string   `json:"family_name"`
-		DOB         string   `json:"date_of_birth"`
-		TaxIDType   string   `json:"tax_id_type"`
-		TaxResident string   `json:"country_of_tax_residence"`
-		Funding     []string `json:"funding_source"`
-	}
-	var disc map[string]json.RawMessage
-	var agreements []struct {
-		Agreement string `json:"agreement"`
-		SignedAt  string `json:"signed_at"`
-		IP        string `json:"ip_address"`
-	}
-	for _, p := range []struct {
-		name string
-		raw  json.RawMessage
-		dst  any
-	}{{"contact", req.Contact, &contact}, {"identity", req.Identity, &ident},
-		{"disclosures", req.Disclosures, &disc}, {"agreements", req.Agreements, &agreements}} {
-		if len(p.raw) == 0 || string(p.raw) == "null" {
-			return f, validation("%s is required", p.name)
-		}
-		if err := json.Unmarshal(p.raw, p.dst); err != nil {
-			return f, validation("%s: invalid value", p.name)
-		}
-	}
-	switch {
-	case strings.TrimSpace(contact.Email) == "":
-		return f, validation("contact.email_address is required")
-	case !strings.Contains(contact.Email, "@"):
-		return f, validation("contact.email_address is invalid")
-	case len(contact.Street) == 0:
-		return f, validation("contact.street_address is required")
-	case len(contact.Street) > 3:
-		return f, validation("contact.street_address can have at most 3 lines")
-	case contact.City == "":
-		return f, validation("contact.city is required")
-	case ident.Given == "":
-		return f, validation("identity.given_name is required")
-	case ident.Family == "":
-		return f, validation("identity.family_name is required")
-	case ident.DOB == "":
-		return f, validation("identity.date_of_birth is required")
-	case ident.TaxResident == "":
-		return f, validation("identity.country_of_tax_residence is required")
-	case len(ident.Funding) == 0:
-		return f, validation("identity.funding_source is required")
-	case len(agreements) == 0:
-		return f, validation("agreements is required")
-	}
-	if _, err := time.Parse(time.DateOnly, ident.DOB); err != nil {
-		return f, validation("identity.date_of_birth must be YYYY-MM-DD")
-	}
-	for _, k := range []string{"is_control_person", "is_affiliated_exchange_or_finra", "is_politically_exposed", "immediate_family_exposed"} {
-		if _, ok := disc[k]; !ok {
-			return f, validation("disclosures.%s is required", k)
-		}
-	}
-	for i, ag := range agreements {
-		if ag.Agreement == "" || ag.SignedAt == "" || ag.IP == "" {
-			return f, validation("agreements[%d]: agreement, signed_at and ip_address are required", i)
-		}
-	}
-	f.email, f.familyName = contact.Email, ident.Family
-	return f, nil
 }
 
 // updatable are the top-level keys PATCH /v1/accounts/{id} accepts.
@@ -156,6 +85,13 @@ func (e *Emulator) updateAccount(w http.ResponseWriter, r *http.Request) error {
 	var raw map[string]json.RawMessage
 	if err := decodeBody(r, &raw); err != nil {
 		return err
+	}
+	var upd broker.AccountUpdateRequest
+	if b, _ := json.Marshal(raw); decodeJSON(b, &upd) != nil {
+		return badRequest("failed to decode request body")
+	}
+	if err := upd.Validate(); err != nil && len(raw) == 0 {
+		return validationFrom(err)
 	}
 	for k := range raw {
 		if !updatable[k] {
@@ -169,44 +105,70 @@ func (e *Emulator) updateAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range append(profileKeys, "enabled_assets") {
-		v, ok := raw[k]
+	// Nested objects merge key by key, as a partial update should.
+	next := *a
+	merge := func(key string, cur, dst any) error {
+		patch, ok := raw[key]
 		if !ok {
+			return nil
+		}
+		base, _ := json.Marshal(cur)
+		if err := decodeJSON(mergeObject(base, patch), dst); err != nil {
+			return err
+		}
+		return nil
+	}
+	var contact broker.Contact
+	var ident broker.Identity
+	var disc broker.Disclosures
+	var trusted broker.TrustedContact
+	for _, m := range []struct {
+		key      string
+		cur, dst any
+		set      func()
+	}{
+		{"contact", a.Contact, &contact, func() { next.Contact = &contact }},
+		{"identity", a.Identity, &ident, func() { next.Identity = &ident }},
+		{"disclosures", a.Disclosures, &disc, func() { next.Disclosures = &disc }},
+		{"trusted_contact", a.TrustedContact, &trusted, func() { next.TrustedContact = &trusted }},
+	} {
+		if _, ok := raw[m.key]; !ok {
 			continue
 		}
-		switch k {
-		case "identity":
-			v = stripTaxID(mergeObject(a.Profile[k], v))
-		case "contact", "disclosures", "trusted_contact":
-			v = mergeObject(a.Profile[k], v)
-		case "documents":
-			v = stripDocuments(v)
+		if err := merge(m.key, m.cur, m.dst); err != nil {
+			return err
 		}
-		if k == "contact" {
-			var c struct {
-				Email string `json:"email_address"`
-			}
-			if json.Unmarshal(v, &c) == nil && c.Email != "" {
-				email := strings.ToLower(c.Email)
-				if owner, dup := e.st.emails[email]; dup && owner != a.ID {
-					return errorf(http.StatusConflict, "There is already an existing account registered with the same email address.")
-				}
-				delete(e.st.emails, a.Email)
-				a.Email = email
-				e.st.emails[email] = a.ID
-			}
-		}
-		a.Profile[k] = v
+		m.set()
 	}
-	now := e.clock.Now()
+	for key, dst := range map[string]any{"agreements": &next.Agreements, "documents": &next.Documents, "enabled_assets": &next.EnabledAssets} {
+		if v, ok := raw[key]; ok {
+			if err := decodeJSON(v, dst); err != nil {
+				return err
+			}
+		}
+	}
+	next.Documents = stripSecrets(next.Identity, next.Documents)
+	if c := next.Contact; c != nil && (!strings.Contains(c.EmailAddress, "@") || len(c.StreetAddress) == 0 || c.City == "") {
+		return validation("contact: email_address, street_address and city are required")
+	}
+	if next.Contact != nil {
+		email := strings.ToLower(strings.TrimSpace(next.Contact.EmailAddress))
+		if owner, dup := e.st.emails[email]; dup && owner != a.ID {
+			return errorf(http.StatusConflict, "There is already an existing account registered with the same email address.")
+		}
+		delete(e.st.emails, a.Email)
+		next.Email = email
+		e.st.emails[email] = a.ID
+	}
+	*a = next
+	now := e.now()
 	if a.Status == statusActionRequired {
 		// Supplying the missing information resubmits the application.
 		a.Fixture = ""
 		e.setAccountStatus(a, statusSubmitted, now)
 		e.scheduleAccountLocked(a, now)
 	}
-	out := e.accountWire(a, nil)
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, e.accountWire(a, nil))
 	return nil
 }
 
@@ -226,9 +188,6 @@ func mergeObject(base, patch json.RawMessage) json.RawMessage {
 	return out
 }
 
-// tradeAccountOut is TradeAccount.
-type tradeAccountOut map[string]any
-
 func (e *Emulator) getTradeAccount(w http.ResponseWriter, r *http.Request) error {
 	e.mu.Lock()
 	e.runDueLocked()
@@ -243,9 +202,13 @@ func (e *Emulator) getTradeAccount(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// tradeAccountWire computes balances: multiplier 1, so buying power is
-// cash less what open buy orders hold. e.mu must be held.
-func (e *Emulator) tradeAccountWire(a *account) tradeAccountOut {
+func dec(d decimal.Decimal) broker.Decimal   { return broker.NewDecimal(d) }
+func decp(d decimal.Decimal) *broker.Decimal { v := broker.NewDecimal(d); return &v }
+
+// tradeAccountWire computes balances with multiplier 1: buying power is
+// cash less what open orders, outgoing transfers and journals hold, and
+// equity is cash plus long market value. e.mu must be held.
+func (e *Emulator) tradeAccountWire(a *account) broker.TradeAccount {
 	long := decimal.Zero
 	for sym, p := range a.Positions {
 		if as, ok := e.prices.lookup(sym); ok {
@@ -254,32 +217,30 @@ func (e *Emulator) tradeAccountWire(a *account) tradeAccountOut {
 	}
 	bp := a.Cash.Sub(a.Reserved)
 	equity := a.Cash.Add(long)
-	s := func(d decimal.Decimal) string { return d.String() }
-	num := ""
+	zero := decimal.Zero
+	now := e.now()
+	prevClose := time.Date(now.Year(), now.Month(), now.Day(), 21, 0, 0, 0, time.UTC).Add(-24 * time.Hour)
+	var num *string
 	if a.AccountNumber != "" {
-		num = a.AccountNumber
+		n := a.AccountNumber
+		num = &n
 	}
-	now := e.clock.Now()
-	prevClose := time.Date(now.Year(), now.Month(), now.Day(), 20, 0, 0, 0, time.UTC).Add(-24 * time.Hour)
-	zero := "0"
-	return tradeAccountOut{
-		"id": a.ID, "admin_configurations": map[string]any{}, "user_configurations": nil,
-		"account_number": num, "status": a.Status, "crypto_status": a.CryptoStatus, "currency": a.Currency,
-		"buying_power": s(bp), "regt_buying_power": s(bp), "daytrading_buying_power": s(bp),
-		"effective_buying_power": s(bp), "non_marginable_buying_power": s(bp), "options_buying_power": s(bp),
-		"bod_dtbp": zero, "cash": s(a.Cash), "cash_withdrawable": s(a.Cash), "cash_transferable": s(a.Cash),
-		"pending_transfer_out": zero, "pending_transfer_in": zero, "accrued_fees": zero,
-		"portfolio_value": s(equity), "pattern_day_trader": false, "trading_blocked": false,
-		"transfers_blocked": false, "account_blocked": a.Status == statusClosed,
-		"created_at": rfc3339(a.CreatedAt), "trade_suspended_by_user": false, "multiplier": "1",
-		"shorting_enabled": false, "equity": s(equity), "last_equity": s(equity),
-		"long_market_value": s(long), "short_market_value": zero, "position_market_value": s(long),
-		"initial_margin": zero, "maintenance_margin": zero, "last_maintenance_margin": zero, "sma": zero,
-		"daytrade_count": 0, "balance_asof": now.UTC().Format(time.DateOnly),
-		"previous_close": prevClose.Format(time.RFC3339), "last_long_market_value": s(long),
-		"last_short_market_value": zero, "last_cash": s(a.Cash), "last_initial_margin": zero,
-		"last_regt_buying_power": s(bp), "last_daytrading_buying_power": s(bp), "last_buying_power": s(bp),
-		"last_daytrade_count": 0, "clearing_broker": "ALPACA_APCA", "intraday_adjustments": zero,
-		"pending_reg_taf_fees": zero,
+	dtc := 0
+	return broker.TradeAccount{
+		ID: a.ID, AccountNumber: num, Status: broker.AccountStatus(a.Status),
+		CryptoStatus: broker.AccountStatus(a.CryptoStatus), Currency: a.Currency,
+		BuyingPower: dec(bp), RegTBuyingPower: dec(bp), DaytradingBuyingPower: decp(bp),
+		EffectiveBuyingPower: decp(bp), NonMarginableBuyingPower: decp(bp), OptionsBuyingPower: decp(bp),
+		Cash: dec(a.Cash), CashWithdrawable: decp(bp), CashTransferable: decp(bp), AccruedFees: dec(zero),
+		PendingTransferOut: decp(zero), PendingTransferIn: decp(zero), PortfolioValue: dec(equity),
+		AccountBlocked: a.Status == statusClosed, CreatedAt: a.CreatedAt.UTC(), Multiplier: broker.MustDecimal("1"),
+		Equity: dec(equity), LastEquity: dec(equity), LongMarketValue: dec(long), ShortMarketValue: dec(zero),
+		PositionMarketValue: decp(long), InitialMargin: dec(zero), MaintenanceMargin: dec(zero),
+		LastMaintenanceMargin: dec(zero), SMA: dec(zero), BalanceAsOf: now.Format(time.DateOnly),
+		PreviousClose: &prevClose, LastLongMarketValue: decp(long), LastShortMarketValue: decp(zero),
+		LastCash: decp(a.Cash), LastInitialMargin: decp(zero), LastRegTBuyingPower: decp(bp),
+		LastDaytradingBuyingPower: decp(bp), LastBuyingPower: decp(bp), LastDaytradeCount: &dtc,
+		ClearingBroker: "ALPACA_APCA", AdminConfigurations: json.RawMessage("{}"), UserConfigurations: jsonNull,
+		IntradayAdjustments: decp(zero), PendingRegTAFFees: decp(zero),
 	}
 }

@@ -1,13 +1,13 @@
 package emulator
 
 import (
-	"encoding/json"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/brokerctl/brokerctl/pkg/broker"
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 )
@@ -81,103 +81,53 @@ func emailTag(email string) string {
 	return tag
 }
 
-// accountRequest is POST /v1/accounts and PATCH /v1/accounts/{id}.
-type accountRequest struct {
-	Contact               json.RawMessage `json:"contact"`
-	Identity              json.RawMessage `json:"identity"`
-	Disclosures           json.RawMessage `json:"disclosures"`
-	Agreements            json.RawMessage `json:"agreements"`
-	Documents             json.RawMessage `json:"documents"`
-	TrustedContact        json.RawMessage `json:"trusted_contact"`
-	EnabledAssets         []string        `json:"enabled_assets"`
-	AccountType           string          `json:"account_type"`
-	Currency              string          `json:"currency"`
-	AdditionalInformation string          `json:"additional_information"`
-}
-
-var profileKeys = []string{"contact", "identity", "disclosures", "agreements", "documents", "trusted_contact"}
-
-func (r *accountRequest) profile() map[string]json.RawMessage {
-	m := map[string]json.RawMessage{}
-	for k, v := range map[string]json.RawMessage{
-		"contact": r.Contact, "identity": stripTaxID(r.Identity), "disclosures": r.Disclosures,
-		"agreements": r.Agreements, "documents": stripDocuments(r.Documents), "trusted_contact": r.TrustedContact,
-	} {
-		if len(v) > 0 && string(v) != "null" {
-			m[k] = v
-		}
+// stripSecrets clears what the API never echoes: identity.tax_id and the
+// base64 content of documents.
+func stripSecrets(id *broker.Identity, docs []broker.Document) []broker.Document {
+	if id != nil {
+		id.TaxID = ""
 	}
-	return m
-}
-
-// stripTaxID removes identity.tax_id, which the API never echoes.
-func stripTaxID(raw json.RawMessage) json.RawMessage {
-	if len(raw) == 0 {
-		return raw
+	out := make([]broker.Document, len(docs))
+	for i, d := range docs {
+		d.Content, d.ContentData = "", nil
+		out[i] = d
 	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
-		return raw
-	}
-	delete(m, "tax_id")
-	for _, k := range []string{"visa_type", "visa_expiration_date", "date_of_departure_from_usa", "permanent_resident"} {
-		if _, ok := m[k]; !ok {
-			m[k] = json.RawMessage("null")
-		}
-	}
-	b, _ := json.Marshal(m)
-	return b
-}
-
-// stripDocuments keeps document metadata but not the base64 content.
-func stripDocuments(raw json.RawMessage) json.RawMessage {
-	if len(raw) == 0 {
-		return raw
-	}
-	var docs []map[string]json.RawMessage
-	if json.Unmarshal(raw, &docs) != nil {
-		return raw
-	}
-	for _, d := range docs {
-		delete(d, "content")
-		delete(d, "content_data")
-	}
-	b, _ := json.Marshal(docs)
-	return b
+	return out
 }
 
 func (e *Emulator) createAccount(w http.ResponseWriter, r *http.Request) error {
-	var req accountRequest
+	var req broker.AccountCreateRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	fields, err := validateAccountCreate(&req)
-	if err != nil {
-		return err
+	if err := req.Validate(); err != nil {
+		return validationFrom(err)
 	}
-	email := strings.ToLower(strings.TrimSpace(fields.email))
+	if req.Contact == nil || req.Identity == nil {
+		return validation("primary_account_holder_id: multi-live accounts are not supported by the emulator")
+	}
+	email := strings.ToLower(strings.TrimSpace(req.Contact.EmailAddress))
 	e.mu.Lock()
 	e.runDueLocked()
 	if _, dup := e.st.emails[email]; dup {
 		e.mu.Unlock()
 		return errorf(http.StatusConflict, "There is already an existing account registered with the same email address.")
 	}
-	now := e.clock.Now()
+	now := e.now()
 	a := &account{
 		ID: uuid.NewString(), Status: statusSubmitted, CryptoStatus: statusSubmitted, Currency: "USD",
-		AccountType: "trading", CreatedAt: now, Email: email, Profile: req.profile(),
-		Fixture: accountFixture(req.AdditionalInformation, fields.familyName, email),
-		Cash:    decimal.Zero, clientOrderIDs: map[string]*order{},
+		AccountType: "trading", CreatedAt: now, Email: email,
+		Fixture: accountFixture(req.AdditionalInformation, req.Identity.FamilyName, email),
+		Contact: req.Contact, Identity: req.Identity, Disclosures: req.Disclosures, Agreements: req.Agreements,
+		TrustedContact: req.TrustedContact, EnabledAssets: req.EnabledAssets,
+		Cash: decimal.Zero, clientOrderIDs: map[string]*order{},
 	}
+	a.Documents = stripSecrets(a.Identity, req.Documents)
 	if req.AccountType != "" {
-		a.AccountType = req.AccountType
+		a.AccountType = string(req.AccountType)
 	}
 	if req.Currency != "" {
 		a.Currency = req.Currency
-	}
-	if len(req.EnabledAssets) > 0 {
-		b, _ := json.Marshal(req.EnabledAssets)
-		a.Profile["enabled_assets"] = b
 	}
 	e.st.Accounts = append(e.st.Accounts, a)
 	e.st.accounts[a.ID] = a
@@ -326,18 +276,13 @@ func matchesQuery(a *account, tokens []string) bool {
 	if len(tokens) == 0 {
 		return true
 	}
-	var contact struct {
-		Phone string `json:"phone_number"`
+	hay := []string{a.AccountNumber, a.Email}
+	if a.Contact != nil {
+		hay = append(hay, strings.ToLower(a.Contact.PhoneNumber))
 	}
-	var ident struct {
-		Given  string `json:"given_name"`
-		Family string `json:"family_name"`
-		Middle string `json:"middle_name"`
+	if id := a.Identity; id != nil {
+		hay = append(hay, strings.ToLower(id.GivenName), strings.ToLower(id.FamilyName), strings.ToLower(id.MiddleName))
 	}
-	_ = json.Unmarshal(a.Profile["contact"], &contact)
-	_ = json.Unmarshal(a.Profile["identity"], &ident)
-	hay := []string{a.AccountNumber, a.Email, strings.ToLower(contact.Phone),
-		strings.ToLower(ident.Given), strings.ToLower(ident.Family), strings.ToLower(ident.Middle)}
 	for _, t := range tokens {
 		if !slices.ContainsFunc(hay, func(h string) bool { return h != "" && strings.Contains(h, t) }) {
 			return false
@@ -358,7 +303,7 @@ func (e *Emulator) closeAccount(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusForbidden, "the firm account cannot be closed")
 	}
 	if a.Status != statusClosed {
-		e.setAccountStatus(a, statusClosed, e.clock.Now())
+		e.setAccountStatus(a, statusClosed, e.now())
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -369,13 +314,13 @@ func (e *Emulator) ensureFirmLocked() {
 	if e.st.accounts[e.opts.FirmAccountID] != nil {
 		return
 	}
-	now := e.clock.Now()
-	contact, _ := json.Marshal(map[string]any{"email_address": "firm@emulator.brokerctl.invalid",
-		"street_address": []string{"20 N San Mateo Dr"}, "city": "San Mateo", "state": "CA", "postal_code": "94401"})
+	now := e.now()
+	contact := &broker.Contact{EmailAddress: "firm@emulator.brokerctl.invalid",
+		StreetAddress: []string{"20 N San Mateo Dr"}, City: "San Mateo", State: "CA", PostalCode: "94401"}
 	a := &account{ID: e.opts.FirmAccountID, AccountNumber: DefaultFirmAccountNumber, Status: statusActive,
 		CryptoStatus: statusActive, Currency: "USD", AccountType: "trading", CreatedAt: now,
 		Email: "firm@emulator.brokerctl.invalid", Firm: true, Cash: e.firmCash,
-		Profile: map[string]json.RawMessage{"contact": contact}, clientOrderIDs: map[string]*order{}}
+		Contact: contact, clientOrderIDs: map[string]*order{}}
 	e.st.Accounts = append(e.st.Accounts, a)
 	e.st.accounts[a.ID] = a
 	e.st.emails[a.Email] = a.ID

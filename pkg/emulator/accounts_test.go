@@ -95,7 +95,7 @@ func TestAccountErrors(t *testing.T) {
 	}
 	bad := accountBody("", "")
 	delete(bad["identity"].(map[string]any), "date_of_birth")
-	if m := h.must(422, "POST", "/v1/accounts", bad).json(t)["message"]; m != "identity.date_of_birth is required" {
+	if m := h.must(422, "POST", "/v1/accounts", bad).json(t)["message"]; m != "identity.date_of_birth: required" {
 		t.Fatalf("message %v", m)
 	}
 	h.must(400, "POST", "/v1/accounts", "{not json")

@@ -2,11 +2,11 @@ package emulator
 
 import (
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/brokerctl/brokerctl/pkg/broker"
 	"github.com/google/uuid"
 )
 
@@ -23,35 +23,6 @@ const (
 	relCanceled = "CANCELED"
 )
 
-var routingRe = regexp.MustCompile(`^[0-9]{9}$`)
-
-type achRequest struct {
-	AccountOwnerName  string `json:"account_owner_name"`
-	BankAccountType   string `json:"bank_account_type"`
-	BankAccountNumber string `json:"bank_account_number"`
-	BankRoutingNumber string `json:"bank_routing_number"`
-	Nickname          string `json:"nickname"`
-	ProcessorToken    string `json:"processor_token"`
-	Instant           bool   `json:"instant"`
-}
-
-func (req *achRequest) validate() error {
-	if req.ProcessorToken != "" {
-		return nil
-	}
-	switch {
-	case strings.TrimSpace(req.AccountOwnerName) == "":
-		return validation("account_owner_name is required")
-	case req.BankAccountType != "CHECKING" && req.BankAccountType != "SAVINGS":
-		return validation("bank_account_type must be CHECKING or SAVINGS")
-	case strings.TrimSpace(req.BankAccountNumber) == "":
-		return validation("bank_account_number is required")
-	case !routingRe.MatchString(req.BankRoutingNumber):
-		return validation("bank_routing_number must be a 9-digit ABA routing number")
-	}
-	return nil
-}
-
 // activeRelationship reports whether status still counts as the account's
 // one relationship.
 func activeRelationship(status string) bool {
@@ -59,12 +30,12 @@ func activeRelationship(status string) bool {
 }
 
 func (e *Emulator) createACH(w http.ResponseWriter, r *http.Request) error {
-	var req achRequest
+	var req broker.ACHRelationshipCreateRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if err := req.validate(); err != nil {
-		return err
+	if err := req.Validate(); err != nil {
+		return validationFrom(err)
 	}
 	e.mu.Lock()
 	e.runDueLocked()
@@ -79,9 +50,9 @@ func (e *Emulator) createACH(w http.ResponseWriter, r *http.Request) error {
 			return errorf(http.StatusConflict, "The account already has an active relationship.")
 		}
 	}
-	now := e.clock.Now()
+	now := e.now()
 	rel := &achRel{ID: uuid.NewString(), AccountID: a.ID, Status: relQueued, CreatedAt: now, UpdatedAt: now,
-		OwnerName: req.AccountOwnerName, Type: req.BankAccountType, Number: req.BankAccountNumber,
+		OwnerName: req.AccountOwnerName, Type: string(req.BankAccountType), Number: req.BankAccountNumber,
 		Routing: req.BankRoutingNumber, Nickname: req.Nickname, Processor: req.ProcessorToken}
 	if rel.Processor != "" && rel.OwnerName == "" {
 		rel.OwnerName = "Plaid Account Owner"
@@ -127,24 +98,16 @@ func (e *Emulator) publishFunding(accountID, id, kind, from, to, reason string, 
 		StatusFrom: from, StatusTo: to, Reason: reason})
 }
 
-type achOut struct {
-	ID        string `json:"id"`
-	AccountID string `json:"account_id"`
-	CreatedAt string `json:"created_at"`
-	UpdatedAt string `json:"updated_at"`
-	Status    string `json:"status"`
-	OwnerName string `json:"account_owner_name"`
-	Type      string `json:"bank_account_type"`
-	Number    string `json:"bank_account_number"`
-	Routing   string `json:"bank_routing_number"`
-	Nickname  string `json:"nickname,omitempty"`
-	Processor string `json:"processor_token,omitempty"`
-}
-
-func achWire(x *achRel) achOut {
-	return achOut{ID: x.ID, AccountID: x.AccountID, CreatedAt: rfc3339(x.CreatedAt), UpdatedAt: rfc3339(x.UpdatedAt),
-		Status: x.Status, OwnerName: x.OwnerName, Type: x.Type, Number: x.Number, Routing: x.Routing,
-		Nickname: x.Nickname, Processor: x.Processor}
+func achWire(x *achRel) broker.ACHRelationship {
+	out := broker.ACHRelationship{ID: x.ID, AccountID: x.AccountID, CreatedAt: x.CreatedAt.UTC(), UpdatedAt: x.UpdatedAt.UTC(),
+		Status: broker.ACHRelationshipStatus(x.Status), AccountOwnerName: x.OwnerName,
+		BankAccountType: broker.BankAccountType(x.Type), BankAccountNumber: x.Number, BankRoutingNumber: x.Routing,
+		Nickname: x.Nickname}
+	if x.Processor != "" {
+		p := x.Processor
+		out.ProcessorToken = &p
+	}
+	return out
 }
 
 func (e *Emulator) listACH(w http.ResponseWriter, r *http.Request) error {
@@ -159,7 +122,7 @@ func (e *Emulator) listACH(w http.ResponseWriter, r *http.Request) error {
 		e.mu.Unlock()
 		return err
 	}
-	out := []achOut{}
+	out := []broker.ACHRelationship{}
 	for _, x := range e.st.ACH {
 		if x.AccountID == a.ID && (statuses == nil || slices.Contains(statuses, x.Status)) {
 			out = append(out, achWire(x))
@@ -185,54 +148,18 @@ func (e *Emulator) deleteACH(w http.ResponseWriter, r *http.Request) error {
 	if rel == nil || rel.AccountID != a.ID || rel.Status == relCanceled {
 		return errorf(http.StatusNotFound, "relationship not found")
 	}
-	e.setRelStatus(&rel.Status, &rel.UpdatedAt, a.ID, rel.ID, "BankRelationship", relCanceled, "", e.clock.Now())
+	e.setRelStatus(&rel.Status, &rel.UpdatedAt, a.ID, rel.ID, "BankRelationship", relCanceled, "", e.now())
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-type bankRequest struct {
-	Name          string `json:"name"`
-	BankCodeType  string `json:"bank_code_type"`
-	BankCode      string `json:"bank_code"`
-	AccountNumber string `json:"account_number"`
-	Country       string `json:"country"`
-	StateProvince string `json:"state_province"`
-	PostalCode    string `json:"postal_code"`
-	City          string `json:"city"`
-	StreetAddress string `json:"street_address"`
-}
-
-func (req *bankRequest) validate() error {
-	switch {
-	case strings.TrimSpace(req.Name) == "":
-		return validation("name is required")
-	case req.BankCodeType != "ABA" && req.BankCodeType != "BIC":
-		return validation("bank_code_type must be ABA or BIC")
-	case req.BankCode == "":
-		return validation("bank_code is required")
-	case req.BankCodeType == "ABA" && !routingRe.MatchString(req.BankCode):
-		return validation("bank_code must be a 9-digit ABA routing number")
-	case req.AccountNumber == "":
-		return validation("account_number is required")
-	}
-	if req.BankCodeType == "BIC" {
-		for k, v := range map[string]string{"country": req.Country, "state_province": req.StateProvince,
-			"postal_code": req.PostalCode, "city": req.City, "street_address": req.StreetAddress} {
-			if strings.TrimSpace(v) == "" {
-				return validation("%s is required for an international (BIC) bank", k)
-			}
-		}
-	}
-	return nil
-}
-
 func (e *Emulator) createBank(w http.ResponseWriter, r *http.Request) error {
-	var req bankRequest
+	var req broker.BankCreateRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if err := req.validate(); err != nil {
-		return err
+	if err := req.Validate(); err != nil {
+		return validationFrom(err)
 	}
 	e.mu.Lock()
 	e.runDueLocked()
@@ -247,10 +174,10 @@ func (e *Emulator) createBank(w http.ResponseWriter, r *http.Request) error {
 			return errorf(http.StatusConflict, "A Bank relationship already exists for this account")
 		}
 	}
-	now := e.clock.Now()
+	now := e.now()
 	b := &bank{ID: uuid.NewString(), AccountID: a.ID, Name: req.Name, Status: relQueued, Country: req.Country,
 		StateProvince: req.StateProvince, PostalCode: req.PostalCode, City: req.City, StreetAddress: req.StreetAddress,
-		AccountNumber: req.AccountNumber, BankCode: req.BankCode, BankCodeType: req.BankCodeType, CreatedAt: now, UpdatedAt: now}
+		AccountNumber: req.AccountNumber, BankCode: req.BankCode, BankCodeType: string(req.BankCodeType), CreatedAt: now, UpdatedAt: now}
 	e.st.Banks = append(e.st.Banks, b)
 	e.st.banks[b.ID] = b
 	e.publishFunding(a.ID, b.ID, "WireBank", "", relQueued, "", now)
@@ -262,28 +189,11 @@ func (e *Emulator) createBank(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type bankOut struct {
-	ID            string `json:"id"`
-	AccountID     string `json:"account_id"`
-	Name          string `json:"name"`
-	Status        string `json:"status"`
-	Country       string `json:"country"`
-	StateProvince string `json:"state_province"`
-	PostalCode    string `json:"postal_code"`
-	City          string `json:"city"`
-	StreetAddress string `json:"street_address"`
-	AccountNumber string `json:"account_number"`
-	BankCode      string `json:"bank_code"`
-	BankCodeType  string `json:"bank_code_type"`
-	CreatedAt     string `json:"created_at"`
-	UpdatedAt     string `json:"updated_at"`
-}
-
-func bankWire(b *bank) bankOut {
-	return bankOut{ID: b.ID, AccountID: b.AccountID, Name: b.Name, Status: b.Status, Country: b.Country,
-		StateProvince: b.StateProvince, PostalCode: b.PostalCode, City: b.City, StreetAddress: b.StreetAddress,
-		AccountNumber: b.AccountNumber, BankCode: b.BankCode, BankCodeType: b.BankCodeType,
-		CreatedAt: rfc3339(b.CreatedAt), UpdatedAt: rfc3339(b.UpdatedAt)}
+func bankWire(b *bank) broker.Bank {
+	return broker.Bank{ID: b.ID, AccountID: b.AccountID, Name: b.Name, Status: broker.BankStatus(b.Status),
+		Country: b.Country, StateProvince: b.StateProvince, PostalCode: b.PostalCode, City: b.City,
+		StreetAddress: b.StreetAddress, AccountNumber: b.AccountNumber, BankCode: b.BankCode,
+		BankCodeType: broker.BankCodeType(b.BankCodeType), CreatedAt: b.CreatedAt.UTC(), UpdatedAt: b.UpdatedAt.UTC()}
 }
 
 func (e *Emulator) listBanks(w http.ResponseWriter, r *http.Request) error {
@@ -299,7 +209,7 @@ func (e *Emulator) listBanks(w http.ResponseWriter, r *http.Request) error {
 		e.mu.Unlock()
 		return err
 	}
-	out := []bankOut{}
+	out := []broker.Bank{}
 	for _, b := range e.st.Banks {
 		active := activeRelationship(b.Status)
 		if b.AccountID != a.ID || (status == "ACTIVE" && !active) || (status == "INACTIVE" && active) ||
@@ -328,7 +238,7 @@ func (e *Emulator) deleteBank(w http.ResponseWriter, r *http.Request) error {
 	if b == nil || b.AccountID != a.ID || b.Status == relCanceled {
 		return errorf(http.StatusNotFound, "bank not found")
 	}
-	e.setRelStatus(&b.Status, &b.UpdatedAt, a.ID, b.ID, "WireBank", relCanceled, "", e.clock.Now())
+	e.setRelStatus(&b.Status, &b.UpdatedAt, a.ID, b.ID, "WireBank", relCanceled, "", e.now())
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

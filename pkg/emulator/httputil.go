@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/brokerctl/brokerctl/pkg/broker"
 )
 
 // apiError is an error answered as the Broker API's {"code","message"} body.
@@ -41,10 +43,7 @@ func badRequest(format string, args ...any) *apiError {
 
 func (e *apiError) body() any {
 	if len(e.Extra) == 0 {
-		return struct {
-			Code    int    `json:"code"`
-			Message string `json:"message"`
-		}{e.Code, e.Message}
+		return broker.ErrorBody{Code: int64(e.Code), Message: e.Message}
 	}
 	m := make(map[string]any, len(e.Extra)+2)
 	for k, v := range e.Extra {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brokerctl/brokerctl/pkg/broker"
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 )
@@ -26,31 +27,17 @@ const (
 	entryJNLS   = "JNLS"
 )
 
-type journalRequest struct {
-	FromAccount                     string      `json:"from_account"`
-	ToAccount                       string      `json:"to_account"`
-	EntryType                       string      `json:"entry_type"`
-	Amount                          flexDecimal `json:"amount"`
-	Symbol                          string      `json:"symbol"`
-	Qty                             flexDecimal `json:"qty"`
-	Description                     string      `json:"description"`
-	Currency                        string      `json:"currency"`
-	TransmitterName                 string      `json:"transmitter_name"`
-	TransmitterAccountNumber        string      `json:"transmitter_account_number"`
-	TransmitterAddress              string      `json:"transmitter_address"`
-	TransmitterFinancialInstitution string      `json:"transmitter_financial_institution"`
-	TransmitterTimestamp            string      `json:"transmitter_timestamp"`
-}
-
-func (req *journalRequest) transmitter() map[string]string {
+// transmitter collects the transmitter_* fields that are set.
+func transmitter(name, number, address, institution string, ts *time.Time) map[string]string {
 	m := map[string]string{}
-	for k, v := range map[string]string{"transmitter_name": req.TransmitterName,
-		"transmitter_account_number": req.TransmitterAccountNumber, "transmitter_address": req.TransmitterAddress,
-		"transmitter_financial_institution": req.TransmitterFinancialInstitution,
-		"transmitter_timestamp":             req.TransmitterTimestamp} {
+	for k, v := range map[string]string{"transmitter_name": name, "transmitter_account_number": number,
+		"transmitter_address": address, "transmitter_financial_institution": institution} {
 		if v != "" {
 			m[k] = v
 		}
+	}
+	if ts != nil {
+		m["transmitter_timestamp"] = ts.UTC().Format(time.RFC3339Nano)
 	}
 	if len(m) == 0 {
 		return nil
@@ -58,52 +45,19 @@ func (req *journalRequest) transmitter() map[string]string {
 	return m
 }
 
-// validate checks the request's own fields (no account state).
-func (req *journalRequest) validate() error {
-	switch {
-	case req.EntryType != entryJNLC && req.EntryType != entryJNLS:
-		return validation("entry_type must be JNLC or JNLS")
-	case uuid.Validate(req.FromAccount) != nil:
-		return validation("from_account must be a valid account id")
-	case uuid.Validate(req.ToAccount) != nil:
-		return validation("to_account must be a valid account id")
-	case req.FromAccount == req.ToAccount:
-		return validation("from_account and to_account must differ")
-	case len(req.Description) > 1024:
-		return validation("description must be at most 1024 characters")
-	}
-	if req.EntryType == entryJNLC {
-		switch {
-		case req.Symbol != "" || req.Qty.Set:
-			return validation("symbol and qty are not allowed for JNLC")
-		case !req.Amount.Set || !req.Amount.Dec.IsPositive():
-			return validation("amount must be greater than 0")
-		}
-		return nil
-	}
-	switch {
-	case req.Amount.Set:
-		return validation("amount is not allowed for JNLS")
-	case req.Symbol == "":
-		return validation("symbol is required for JNLS")
-	case !req.Qty.Set || !req.Qty.Dec.IsPositive():
-		return validation("qty must be greater than 0")
-	case -req.Qty.Dec.Exponent() > 9:
-		return validation("qty can have at most 9 decimal places")
-	}
-	return nil
-}
-
 func (e *Emulator) createJournal(w http.ResponseWriter, r *http.Request) error {
 	return e.idempotent(w, r, "single", func(body []byte) (any, error) {
-		var req journalRequest
+		var req broker.JournalCreateRequest
 		if err := decodeJSON(body, &req); err != nil {
 			return nil, err
 		}
-		if err := req.validate(); err != nil {
-			return nil, err
+		if err := req.Validate(); err != nil {
+			return nil, validationFrom(err)
 		}
-		now := e.clock.Now()
+		if uuid.Validate(req.FromAccount) != nil || uuid.Validate(req.ToAccount) != nil {
+			return nil, validation("from_account and to_account must be account ids")
+		}
+		now := e.now()
 		j, err := e.newJournalLocked(&req, now)
 		if err != nil {
 			return nil, err
@@ -113,13 +67,13 @@ func (e *Emulator) createJournal(w http.ResponseWriter, r *http.Request) error {
 			j.IdemKeyType = "single"
 		}
 		e.commitJournalLocked(j, now)
-		return e.journalWire(j, nil), nil
+		return e.journalWire(j), nil
 	})
 }
 
 // newJournalLocked checks the accounts, direction and funds and builds a
 // journal with its funds reserved; it does not store it.
-func (e *Emulator) newJournalLocked(req *journalRequest, now time.Time) (*journal, error) {
+func (e *Emulator) newJournalLocked(req *broker.JournalCreateRequest, now time.Time) (*journal, error) {
 	from, to := e.st.accounts[req.FromAccount], e.st.accounts[req.ToAccount]
 	if from == nil || to == nil {
 		return nil, errorf(http.StatusNotFound, "account not found")
@@ -136,20 +90,22 @@ func (e *Emulator) newJournalLocked(req *journalRequest, now time.Time) (*journa
 	if from.Status != statusActive && from.Status != statusClosed {
 		return nil, errorf(http.StatusForbidden, "from_account is not active")
 	}
-	j := &journal{ID: uuid.NewString(), EntryType: req.EntryType, From: from.ID, To: to.ID, Status: jnlQueued,
-		Description: req.Description, Currency: req.Currency, CreatedAt: now, Transmitter: req.transmitter()}
+	j := &journal{ID: uuid.NewString(), EntryType: string(req.EntryType), From: from.ID, To: to.ID, Status: jnlQueued,
+		Description: req.Description, Currency: req.Currency, CreatedAt: now,
+		Transmitter: transmitter(req.TransmitterName, req.TransmitterAccountNumber, req.TransmitterAddress,
+			req.TransmitterFinancialInstitution, req.TransmitterTimestamp)}
 	if j.Currency == "" {
 		j.Currency = "USD"
 	}
 	j.Fixture = strings.ToLower(fixtureStatus(req.Description))
 	if req.EntryType == entryJNLC {
-		if avail := from.Cash.Sub(from.Reserved); req.Amount.Dec.GreaterThan(avail) {
+		if avail := from.Cash.Sub(from.Reserved); req.Amount.Dec().GreaterThan(avail) {
 			return nil, &apiError{Status: http.StatusForbidden, Code: 40310000,
-				Message: "amount " + req.Amount.Raw + " not available (available: " + avail.String() + ")",
+				Message: "amount " + req.Amount.String() + " not available (available: " + avail.String() + ")",
 				Extra:   map[string]any{"available": avail.String()}}
 		}
-		j.NetAmount = req.Amount.Raw
-		from.Reserved = from.Reserved.Add(req.Amount.Dec)
+		j.NetAmount = req.Amount.String()
+		from.Reserved = from.Reserved.Add(req.Amount.Dec())
 		return j, nil
 	}
 	as, ok := e.prices.lookup(req.Symbol)
@@ -161,13 +117,13 @@ func (e *Emulator) newJournalLocked(req *journalRequest, now time.Time) (*journa
 	if p != nil {
 		avail = p.Qty.Sub(p.Held)
 	}
-	if req.Qty.Dec.GreaterThan(avail) {
+	if req.Qty.Dec().GreaterThan(avail) {
 		return nil, &apiError{Status: http.StatusForbidden, Code: 40310000,
-			Message: "qty " + req.Qty.Raw + " of " + as.Symbol + " not available (available: " + avail.String() + ")",
+			Message: "qty " + req.Qty.String() + " of " + as.Symbol + " not available (available: " + avail.String() + ")",
 			Extra:   map[string]any{"available": avail.String(), "symbol": as.Symbol}}
 	}
-	p.Held = p.Held.Add(req.Qty.Dec)
-	j.Symbol, j.Qty, j.Price = as.Symbol, req.Qty.Raw, as.Price.String()
+	p.Held = p.Held.Add(req.Qty.Dec())
+	j.Symbol, j.Qty, j.Price = as.Symbol, req.Qty.String(), as.Price.String()
 	return j, nil
 }
 
@@ -298,7 +254,7 @@ func (e *Emulator) getJournal(w http.ResponseWriter, r *http.Request) error {
 		e.mu.Unlock()
 		return errorf(http.StatusNotFound, "journal not found")
 	}
-	out := e.journalWire(j, nil)
+	out := e.journalWire(j)
 	e.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -315,7 +271,7 @@ func (e *Emulator) deleteJournal(w http.ResponseWriter, r *http.Request) error {
 	if j.Status != jnlPending {
 		return errorf(http.StatusUnprocessableEntity, "The journal is not in the pending status.")
 	}
-	e.advanceJournalLocked(j, jnlDeleted, e.clock.Now())
+	e.advanceJournalLocked(j, jnlDeleted, e.now())
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/brokerctl/brokerctl/pkg/broker"
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 )
@@ -81,34 +82,6 @@ func requestHash(kind string, body []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-type batchEntry struct {
-	ToAccount                       string      `json:"to_account"`
-	FromAccount                     string      `json:"from_account"`
-	Amount                          flexDecimal `json:"amount"`
-	Description                     string      `json:"description"`
-	TransmitterName                 string      `json:"transmitter_name"`
-	TransmitterAccountNumber        string      `json:"transmitter_account_number"`
-	TransmitterAddress              string      `json:"transmitter_address"`
-	TransmitterFinancialInstitution string      `json:"transmitter_financial_institution"`
-	TransmitterTimestamp            string      `json:"transmitter_timestamp"`
-	Currency                        string      `json:"currency"`
-}
-
-type batchRequest struct {
-	EntryType   string       `json:"entry_type"`
-	FromAccount string       `json:"from_account"`
-	ToAccount   string       `json:"to_account"`
-	Description string       `json:"description"`
-	Entries     []batchEntry `json:"entries"`
-}
-
-func (b *batchEntry) journal(entryType, from, to string) journalRequest {
-	return journalRequest{FromAccount: from, ToAccount: to, EntryType: entryType, Amount: b.Amount,
-		Description: b.Description, Currency: b.Currency, TransmitterName: b.TransmitterName,
-		TransmitterAccountNumber: b.TransmitterAccountNumber, TransmitterAddress: b.TransmitterAddress,
-		TransmitterFinancialInstitution: b.TransmitterFinancialInstitution, TransmitterTimestamp: b.TransmitterTimestamp}
-}
-
 func (e *Emulator) createBatchJournal(w http.ResponseWriter, r *http.Request) error {
 	return e.idempotent(w, r, "batch", func(body []byte) (any, error) {
 		return e.batchLocked(body, r.Header.Get("Idempotency-Key"), false)
@@ -136,20 +109,46 @@ func (e *Emulator) createReverseBatchJournal(w http.ResponseWriter, r *http.Requ
 // batch (many customers → the firm). An unknown or malformed account, or
 // missing funds, fails the whole request; an existing account that cannot
 // receive gets a refused entry with error_message while the rest proceed.
-func (e *Emulator) batchLocked(body []byte, key string, reverse bool) ([]journalOut, error) {
-	var req batchRequest
-	if err := decodeJSON(body, &req); err != nil {
-		return nil, err
+func (e *Emulator) batchLocked(body []byte, key string, reverse bool) ([]broker.BatchJournalResult, error) {
+	// Normalise both request kinds to (fixed firm account, entries).
+	type entry struct {
+		other  string
+		amount broker.Decimal
+		jr     broker.JournalCreateRequest
 	}
-	if req.EntryType != entryJNLC {
-		return nil, validation("entry_type must be JNLC")
-	}
-	if len(req.Entries) == 0 {
-		return nil, validation("entries must not be empty")
-	}
-	fixed := req.FromAccount
+	var fixed string
+	var entries []entry
 	if reverse {
+		var req broker.ReverseBatchJournalRequest
+		if err := decodeJSON(body, &req); err != nil {
+			return nil, err
+		}
+		if err := req.Validate(); err != nil {
+			return nil, validationFrom(err)
+		}
 		fixed = req.ToAccount
+		for _, en := range req.Entries {
+			amt := en.Amount
+			entries = append(entries, entry{other: en.FromAccount, amount: amt, jr: broker.JournalCreateRequest{
+				FromAccount: en.FromAccount, ToAccount: fixed, EntryType: entryJNLC, Amount: &amt, Description: en.Description}})
+		}
+	} else {
+		var req broker.BatchJournalRequest
+		if err := decodeJSON(body, &req); err != nil {
+			return nil, err
+		}
+		if err := req.Validate(); err != nil {
+			return nil, validationFrom(err)
+		}
+		fixed = req.FromAccount
+		for _, en := range req.Entries {
+			amt := en.Amount
+			entries = append(entries, entry{other: en.ToAccount, amount: amt, jr: broker.JournalCreateRequest{
+				FromAccount: fixed, ToAccount: en.ToAccount, EntryType: entryJNLC, Amount: &amt,
+				Description: en.Description, Currency: en.Currency, TransmitterName: en.TransmitterName,
+				TransmitterAccountNumber: en.TransmitterAccountNumber, TransmitterAddress: en.TransmitterAddress,
+				TransmitterFinancialInstitution: en.TransmitterFinancialInstitution, TransmitterTimestamp: en.TransmitterTimestamp}})
+		}
 	}
 	if uuid.Validate(fixed) != nil {
 		return nil, validation("invalid account id %q", fixed)
@@ -161,51 +160,39 @@ func (e *Emulator) batchLocked(body []byte, key string, reverse bool) ([]journal
 	if !firm.Firm {
 		return nil, errorf(http.StatusForbidden, "batch journals must %s the firm account", map[bool]string{false: "come from", true: "go to"}[reverse])
 	}
-	// Validate everything first: one invalid entry cancels the batch.
+	// Validate everything first: one invalid account cancels the batch.
 	total := decimal.Zero
-	for i := range req.Entries {
-		en := &req.Entries[i]
-		other := en.ToAccount
-		if reverse {
-			other = en.FromAccount
-		}
-		if uuid.Validate(other) != nil || e.st.accounts[other] == nil {
-			return nil, errorf(http.StatusNotFound, "entries[%d]: account %q not found; the whole batch was canceled", i, other)
-		}
-		if !en.Amount.Set || !en.Amount.Dec.IsPositive() {
-			return nil, validation("entries[%d]: amount must be greater than 0", i)
+	for i, en := range entries {
+		if uuid.Validate(en.other) != nil || e.st.accounts[en.other] == nil {
+			return nil, errorf(http.StatusNotFound, "entries[%d]: account %q not found; the whole batch was canceled", i, en.other)
 		}
 		if reverse {
-			a := e.st.accounts[other]
-			if avail := a.Cash.Sub(a.Reserved); en.Amount.Dec.GreaterThan(avail) {
-				return nil, errorf(http.StatusForbidden, "entries[%d]: amount %s not available in account %s", i, en.Amount.Raw, other)
+			a := e.st.accounts[en.other]
+			if avail := a.Cash.Sub(a.Reserved); en.amount.Dec().GreaterThan(avail) {
+				return nil, errorf(http.StatusForbidden, "entries[%d]: amount %s not available in account %s", i, en.amount, en.other)
 			}
 		}
-		total = total.Add(en.Amount.Dec)
+		total = total.Add(en.amount.Dec())
 	}
 	if !reverse {
 		if avail := firm.Cash.Sub(firm.Reserved); total.GreaterThan(avail) {
 			return nil, errorf(http.StatusForbidden, "amount %s not available (available: %s)", total.String(), avail.String())
 		}
 	}
-	now := e.clock.Now()
-	out := make([]journalOut, 0, len(req.Entries))
-	for i := range req.Entries {
-		en := &req.Entries[i]
-		from, to := fixed, en.ToAccount
-		if reverse {
-			from, to = en.FromAccount, fixed
-		}
-		jr := en.journal(entryJNLC, from, to)
-		j, err := e.newJournalLocked(&jr, now)
+	now := e.now()
+	out := make([]broker.BatchJournalResult, 0, len(entries))
+	for i := range entries {
+		en := &entries[i]
+		j, err := e.newJournalLocked(&en.jr, now)
 		if err != nil {
 			// The account exists but cannot take part: refuse this entry only.
-			j = &journal{ID: uuid.NewString(), EntryType: entryJNLC, From: from, To: to, Status: jnlRefused,
-				NetAmount: en.Amount.Raw, Description: en.Description, Currency: "USD", CreatedAt: now, Batch: true}
+			j = &journal{ID: uuid.NewString(), EntryType: entryJNLC, From: en.jr.FromAccount, To: en.jr.ToAccount,
+				Status: jnlRefused, NetAmount: en.amount.String(), Description: en.jr.Description, Currency: "USD",
+				CreatedAt: now, Batch: true}
 			e.st.Journals = append(e.st.Journals, j)
 			e.st.journals[j.ID] = j
 			e.publishJournalBatchError(j, now)
-			out = append(out, e.journalWire(j, strPtr("The destination account is not eligible to receive this journal.")))
+			out = append(out, broker.BatchJournalResult{ErrorMessage: strPtr(refusedMessage), Journal: e.journalWire(j)})
 			continue
 		}
 		j.Batch = true
@@ -213,60 +200,42 @@ func (e *Emulator) batchLocked(body []byte, key string, reverse bool) ([]journal
 			j.IdemKey, j.IdemKeyType = key, "batch"
 		}
 		e.commitJournalLocked(j, now)
-		out = append(out, e.journalWire(j, strPtr("")))
+		out = append(out, broker.BatchJournalResult{ErrorMessage: strPtr(""), Journal: e.journalWire(j)})
 	}
 	return out, nil
 }
 
+const refusedMessage = "The destination account is not eligible to receive this journal."
+
 func (e *Emulator) publishJournalBatchError(j *journal, at time.Time) {
 	e.hub.publish(event{Stream: streamJournals, At: at, AccountID: j.To, EntityID: j.ID, EntryType: j.EntryType,
 		StatusTo: j.Status, Description: j.Description,
-		BatchError: "The destination account is not eligible to receive this journal."})
+		BatchError: refusedMessage})
 }
 
 func strPtr(s string) *string { return &s }
 
-// journalOut is the Journal (and BatchJournalResponse) shape.
-type journalOut struct {
-	ID           string  `json:"id"`
-	EntryType    string  `json:"entry_type"`
-	FromAccount  string  `json:"from_account"`
-	ToAccount    string  `json:"to_account"`
-	Symbol       *string `json:"symbol"`
-	Qty          *string `json:"qty"`
-	Price        *string `json:"price"`
-	Status       string  `json:"status"`
-	SettleDate   *string `json:"settle_date"`
-	SystemDate   *string `json:"system_date"`
-	NetAmount    *string `json:"net_amount,omitempty"`
-	Description  string  `json:"description"`
-	Currency     string  `json:"currency,omitempty"`
-	CreatedAt    string  `json:"created_at"`
-	ErrorMessage *string `json:"error_message,omitempty"`
-
-	TransmitterName                 string `json:"transmitter_name,omitempty"`
-	TransmitterAccountNumber        string `json:"transmitter_account_number,omitempty"`
-	TransmitterAddress              string `json:"transmitter_address,omitempty"`
-	TransmitterFinancialInstitution string `json:"transmitter_financial_institution,omitempty"`
-	TransmitterTimestamp            string `json:"transmitter_timestamp,omitempty"`
-}
-
-func (e *Emulator) journalWire(j *journal, errMsg *string) journalOut {
-	out := journalOut{ID: j.ID, EntryType: j.EntryType, FromAccount: j.From, ToAccount: j.To, Status: j.Status,
-		Description: j.Description, Currency: j.Currency, CreatedAt: rfc3339(j.CreatedAt), ErrorMessage: errMsg}
+func (e *Emulator) journalWire(j *journal) broker.Journal {
+	created := j.CreatedAt.UTC()
+	out := broker.Journal{ID: j.ID, EntryType: broker.EntryType(j.EntryType), FromAccount: j.From, ToAccount: j.To,
+		Status: broker.JournalStatus(j.Status), Description: j.Description, Currency: j.Currency, CreatedAt: &created}
 	if j.EntryType == entryJNLC {
-		out.Symbol, out.Price, out.NetAmount = strPtr(""), strPtr("0"), strPtr(j.NetAmount)
+		amt, zero := wireDecimal(j.NetAmount), broker.MustDecimal("0")
+		out.Symbol, out.Price, out.NetAmount = strPtr(""), &zero, &amt
 	} else {
-		out.Symbol, out.Qty, out.Price = strPtr(j.Symbol), strPtr(j.Qty), strPtr(j.Price)
+		qty, price := wireDecimal(j.Qty), wireDecimal(j.Price)
+		out.Symbol, out.Qty, out.Price = strPtr(j.Symbol), &qty, &price
 	}
 	if !j.SettledAt.IsZero() {
-		d := j.SettledAt.UTC().Format(time.DateOnly)
+		d := broker.DateOf(j.SettledAt.UTC())
 		out.SettleDate, out.SystemDate = &d, &d
 	}
 	if t := j.Transmitter; t != nil {
 		out.TransmitterName, out.TransmitterAccountNumber = t["transmitter_name"], t["transmitter_account_number"]
 		out.TransmitterAddress, out.TransmitterFinancialInstitution = t["transmitter_address"], t["transmitter_financial_institution"]
-		out.TransmitterTimestamp = t["transmitter_timestamp"]
+		if ts, err := time.Parse(time.RFC3339Nano, t["transmitter_timestamp"]); err == nil {
+			out.TransmitterTimestamp = &ts
+		}
 	}
 	return out
 }
@@ -294,7 +263,7 @@ func (e *Emulator) listJournals(w http.ResponseWriter, r *http.Request) error {
 	status, entry, to, from := q.Get("status"), q.Get("entry_type"), q.Get("to_account"), q.Get("from_account")
 	e.mu.Lock()
 	e.runDueLocked()
-	out := []journalOut{}
+	out := []broker.Journal{}
 	matched := 0
 	for i := len(e.st.Journals) - 1; i >= 0; i-- {
 		j := e.st.Journals[i]
@@ -311,7 +280,7 @@ func (e *Emulator) listJournals(w http.ResponseWriter, r *http.Request) error {
 			e.mu.Unlock()
 			return errorf(http.StatusUnprocessableEntity, "Result set exceeds 100,000 records")
 		}
-		out = append(out, e.journalWire(j, nil))
+		out = append(out, e.journalWire(j))
 	}
 	e.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brokerctl/brokerctl/pkg/broker"
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 )
@@ -25,75 +26,33 @@ const (
 	ordExpired  = "expired"
 )
 
-var (
-	orderTypes = map[string]bool{"market": true, "limit": true, "stop": true, "stop_limit": true, "trailing_stop": true}
-	orderTIFs  = map[string]bool{"day": true, "gtc": true, "opg": true, "cls": true, "ioc": true, "fok": true}
-)
-
-type orderRequest struct {
-	Symbol         string      `json:"symbol"`
-	Qty            flexDecimal `json:"qty"`
-	Notional       flexDecimal `json:"notional"`
-	Side           string      `json:"side"`
-	Type           string      `json:"type"`
-	TimeInForce    string      `json:"time_in_force"`
-	LimitPrice     flexDecimal `json:"limit_price"`
-	StopPrice      flexDecimal `json:"stop_price"`
-	TrailPrice     flexDecimal `json:"trail_price"`
-	TrailPercent   flexDecimal `json:"trail_percent"`
-	ExtendedHours  bool        `json:"extended_hours"`
-	ClientOrderID  string      `json:"client_order_id"`
-	OrderClass     string      `json:"order_class"`
-	Commission     flexDecimal `json:"commission"`
-	PositionIntent string      `json:"position_intent"`
-}
-
-// validate applies the documented request rules.
-func (req *orderRequest) validate() error {
+// validateOrder runs the request type's Validate, then the emulator's own
+// limits (simple orders on long positions only, fractional shares only for
+// market day orders).
+func validateOrder(req *broker.OrderCreateRequest) error {
+	req.Side = broker.OrderSide(strings.ToLower(string(req.Side)))
+	req.Type = broker.OrderType(strings.ToLower(string(req.Type)))
+	req.TimeInForce = broker.TimeInForce(strings.ToLower(string(req.TimeInForce)))
+	if err := req.Validate(); err != nil {
+		return validationFrom(err)
+	}
 	switch {
-	case !orderTypes[req.Type]:
-		return validation("type must be one of market, limit, stop, stop_limit, trailing_stop")
-	case !orderTIFs[req.TimeInForce]:
-		return validation("time_in_force must be one of day, gtc, opg, cls, ioc, fok")
-	case req.Symbol == "":
-		return validation("symbol is required")
+	case req.OrderClass != "" && req.OrderClass != broker.OrderClassSimple:
+		return validation("order_class: %s orders are not supported by the emulator", req.OrderClass)
 	case req.Side != "buy" && req.Side != "sell":
-		return validation("side must be buy or sell")
-	case req.Qty.Set && req.Notional.Set:
-		return validation("qty and notional cannot both be set")
-	case !req.Qty.Set && !req.Notional.Set:
-		return validation("qty or notional is required")
-	case req.Qty.Set && !req.Qty.Dec.IsPositive():
-		return validation("qty must be greater than 0")
-	case req.Notional.Set && !req.Notional.Dec.IsPositive():
-		return validation("notional must be greater than 0")
-	case req.Notional.Set && (req.Type != "market" && req.Type != "limit" || req.TimeInForce != "day"):
-		return validation("notional orders must be market or limit orders with time_in_force day")
-	case req.Qty.Set && !req.Qty.Dec.IsInteger() && (req.Type != "market" || req.TimeInForce != "day"):
-		return validation("fractional orders must be market orders with time_in_force day")
-	case (req.Type == "limit" || req.Type == "stop_limit") && !req.LimitPrice.Set:
-		return validation("limit_price is required for %s orders", req.Type)
-	case (req.Type == "stop" || req.Type == "stop_limit") && !req.StopPrice.Set:
-		return validation("stop_price is required for %s orders", req.Type)
-	case req.Type == "trailing_stop" && req.TrailPrice.Set == req.TrailPercent.Set:
-		return validation("exactly one of trail_price or trail_percent is required for trailing_stop orders")
-	case req.ExtendedHours && (req.Type != "limit" || (req.TimeInForce != "day" && req.TimeInForce != "gtc")):
-		return validation("extended hours orders must be limit orders with time_in_force day or gtc")
-	case len(req.ClientOrderID) > 128:
-		return validation("client_order_id must be at most 128 characters")
-	case req.OrderClass != "" && req.OrderClass != "simple":
-		return validation("order_class %s is not supported by the emulator", req.OrderClass)
+		return validation("side: %s is not supported by the emulator (buy or sell)", req.Side)
+	case req.Qty != nil && !req.Qty.Dec().IsInteger() && (req.Type != "market" || req.TimeInForce != "day"):
+		return validation("qty: fractional orders must be market orders with time_in_force day")
 	}
 	return nil
 }
 
 func (e *Emulator) createOrder(w http.ResponseWriter, r *http.Request) error {
-	var req orderRequest
+	var req broker.OrderCreateRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	req.Side, req.Type, req.TimeInForce = strings.ToLower(req.Side), strings.ToLower(req.Type), strings.ToLower(req.TimeInForce)
-	if err := req.validate(); err != nil {
+	if err := validateOrder(&req); err != nil {
 		return err
 	}
 	as, ok := e.prices.lookup(req.Symbol)
@@ -120,19 +79,20 @@ func (e *Emulator) createOrder(w http.ResponseWriter, r *http.Request) error {
 }
 
 // placeOrderLocked checks and reserves funds or shares and stores the order.
-func (e *Emulator) placeOrderLocked(a *account, req *orderRequest, as *asset) (*order, error) {
+func (e *Emulator) placeOrderLocked(a *account, req *broker.OrderCreateRequest, as *asset) (*order, error) {
 	if a.Status != statusActive {
 		return nil, errorf(http.StatusForbidden, "account is not active (status %s)", a.Status)
 	}
 	if req.ClientOrderID != "" && a.clientOrderIDs[req.ClientOrderID] != nil {
 		return nil, validation("client_order_id must be unique")
 	}
-	now := e.clock.Now()
+	now := e.now()
 	o := &order{ID: uuid.NewString(), AccountID: a.ID, ClientOrderID: req.ClientOrderID, CreatedAt: now,
-		UpdatedAt: now, SubmittedAt: now, AssetID: as.ID, Symbol: as.Symbol, Notional: req.Notional.Raw,
-		Qty: req.Qty.Raw, FilledQty: "0", Type: req.Type, Side: req.Side, TimeInForce: req.TimeInForce,
-		LimitPrice: req.LimitPrice.Raw, StopPrice: req.StopPrice.Raw, Status: ordAccepted,
-		ExtendedHours: req.ExtendedHours, Commission: req.Commission.Raw, PositionIntent: req.PositionIntent}
+		UpdatedAt: now, SubmittedAt: now, AssetID: as.ID, Symbol: as.Symbol, Notional: text(req.Notional),
+		Qty: text(req.Qty), FilledQty: "0", Type: string(req.Type), Side: string(req.Side),
+		TimeInForce: string(req.TimeInForce), LimitPrice: text(req.LimitPrice), StopPrice: text(req.StopPrice),
+		Status: ordAccepted, ExtendedHours: req.ExtendedHours, Commission: text(req.Commission),
+		PositionIntent: req.PositionIntent}
 	if o.ClientOrderID == "" {
 		o.ClientOrderID = uuid.NewString()
 	}
@@ -140,13 +100,15 @@ func (e *Emulator) placeOrderLocked(a *account, req *orderRequest, as *asset) (*
 		o.Commission = "0"
 	}
 	ref := as.Price
-	if req.LimitPrice.Set && req.Side == "buy" {
-		ref = req.LimitPrice.Dec
+	if req.LimitPrice != nil && req.Side == "buy" {
+		ref = req.LimitPrice.Dec()
 	}
 	if req.Side == "buy" {
-		cost := req.Notional.Dec
-		if req.Qty.Set {
-			cost = req.Qty.Dec.Mul(ref)
+		var cost decimal.Decimal
+		if req.Qty != nil {
+			cost = req.Qty.Dec().Mul(ref)
+		} else {
+			cost = req.Notional.Dec()
 		}
 		if avail := a.Cash.Sub(a.Reserved); cost.GreaterThan(avail) {
 			return nil, &apiError{Status: http.StatusForbidden, Code: 40310000, Message: "insufficient buying power",
@@ -155,9 +117,11 @@ func (e *Emulator) placeOrderLocked(a *account, req *orderRequest, as *asset) (*
 		o.Hold = cost
 		a.Reserved = a.Reserved.Add(cost)
 	} else {
-		qty := req.Qty.Dec
-		if !req.Qty.Set {
-			qty = req.Notional.Dec.DivRound(as.Price, 9)
+		var qty decimal.Decimal
+		if req.Qty != nil {
+			qty = req.Qty.Dec()
+		} else {
+			qty = req.Notional.Dec().DivRound(as.Price, 9)
 		}
 		p := a.Positions[as.Symbol]
 		have, held := decimal.Zero, decimal.Zero
@@ -182,6 +146,14 @@ func (e *Emulator) placeOrderLocked(a *account, req *orderRequest, as *asset) (*
 	e.publishTrade(o, ordAccepted, now, nil)
 	e.scheduleOrderLocked(o, now)
 	return o, nil
+}
+
+// text is a decimal's wire text, "" for nil.
+func text(d *broker.Decimal) string {
+	if d == nil {
+		return ""
+	}
+	return d.String()
 }
 
 // marketable reports whether o can fill at price and at what price.

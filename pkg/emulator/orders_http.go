@@ -2,76 +2,39 @@ package emulator
 
 import (
 	"net/http"
+
+	"github.com/brokerctl/brokerctl/pkg/broker"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// orderOut is the Order shape: nullable fields are explicit nulls.
-type orderOut struct {
-	ID                string  `json:"id"`
-	ClientOrderID     string  `json:"client_order_id"`
-	CreatedAt         string  `json:"created_at"`
-	UpdatedAt         string  `json:"updated_at"`
-	SubmittedAt       string  `json:"submitted_at"`
-	FilledAt          *string `json:"filled_at"`
-	ExpiredAt         *string `json:"expired_at"`
-	CanceledAt        *string `json:"canceled_at"`
-	CancelRequestedAt *string `json:"cancel_requested_at"`
-	FailedAt          *string `json:"failed_at"`
-	ReplacedAt        *string `json:"replaced_at"`
-	ReplacedBy        *string `json:"replaced_by"`
-	Replaces          *string `json:"replaces"`
-	AssetID           string  `json:"asset_id"`
-	Symbol            string  `json:"symbol"`
-	AssetClass        string  `json:"asset_class"`
-	Notional          *string `json:"notional"`
-	Qty               *string `json:"qty"`
-	FilledQty         string  `json:"filled_qty"`
-	FilledAvgPrice    *string `json:"filled_avg_price"`
-	OrderClass        string  `json:"order_class"`
-	OrderType         string  `json:"order_type"`
-	Type              string  `json:"type"`
-	Side              string  `json:"side"`
-	TimeInForce       string  `json:"time_in_force"`
-	LimitPrice        *string `json:"limit_price"`
-	StopPrice         *string `json:"stop_price"`
-	Status            string  `json:"status"`
-	ExtendedHours     bool    `json:"extended_hours"`
-	Legs              *[]any  `json:"legs"`
-	TrailPercent      *string `json:"trail_percent"`
-	TrailPrice        *string `json:"trail_price"`
-	HWM               *string `json:"hwm"`
-	Commission        string  `json:"commission"`
-	PositionIntent    string  `json:"position_intent,omitempty"`
-	Subtag            *string `json:"subtag"`
-	Source            *string `json:"source"`
-}
-
-func optStr(s string) *string {
+func optDec(s string) *broker.Decimal {
 	if s == "" {
 		return nil
 	}
-	return &s
+	d := wireDecimal(s)
+	return &d
 }
 
-func optTime(t time.Time) *string {
+func optTime(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
 	}
-	s := rfc3339(t)
-	return &s
+	u := t.UTC()
+	return &u
 }
 
-func (e *Emulator) orderWire(o *order) orderOut {
-	return orderOut{ID: o.ID, ClientOrderID: o.ClientOrderID, CreatedAt: rfc3339(o.CreatedAt),
-		UpdatedAt: rfc3339(o.UpdatedAt), SubmittedAt: rfc3339(o.SubmittedAt), FilledAt: optTime(o.FilledAt),
+func (e *Emulator) orderWire(o *order) broker.Order {
+	return broker.Order{ID: o.ID, ClientOrderID: o.ClientOrderID, CreatedAt: o.CreatedAt.UTC(),
+		UpdatedAt: o.UpdatedAt.UTC(), SubmittedAt: o.SubmittedAt.UTC(), FilledAt: optTime(o.FilledAt),
 		ExpiredAt: optTime(o.ExpiredAt), CanceledAt: optTime(o.CanceledAt), AssetID: o.AssetID, Symbol: o.Symbol,
-		AssetClass: "us_equity", Notional: optStr(o.Notional), Qty: optStr(o.Qty), FilledQty: o.FilledQty,
-		FilledAvgPrice: optStr(o.FilledAvgPrice), OrderType: o.Type, Type: o.Type, Side: o.Side,
-		TimeInForce: o.TimeInForce, LimitPrice: optStr(o.LimitPrice), StopPrice: optStr(o.StopPrice),
-		Status: o.Status, ExtendedHours: o.ExtendedHours, Commission: o.Commission, PositionIntent: o.PositionIntent}
+		AssetClass: "us_equity", Notional: optDec(o.Notional), Qty: optDec(o.Qty), FilledQty: wireDecimal(o.FilledQty),
+		FilledAvgPrice: optDec(o.FilledAvgPrice), OrderType: broker.OrderType(o.Type), Type: broker.OrderType(o.Type),
+		Side: broker.OrderSide(o.Side), TimeInForce: broker.TimeInForce(o.TimeInForce), LimitPrice: optDec(o.LimitPrice),
+		StopPrice: optDec(o.StopPrice), Status: broker.OrderStatus(o.Status), ExtendedHours: o.ExtendedHours,
+		Commission: optDec(o.Commission), PositionIntent: o.PositionIntent}
 }
 
 // orderFor finds the account's order by id. e.mu must be held.
@@ -140,16 +103,9 @@ func (e *Emulator) cancelOrder(w http.ResponseWriter, r *http.Request) error {
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: 42210000,
 			Message: "order is already in \"" + o.Status + "\" state"}
 	}
-	e.endOrderLocked(o, ordCanceled, e.clock.Now())
+	e.endOrderLocked(o, ordCanceled, e.now())
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-type multiStatus struct {
-	ID     string `json:"id,omitempty"`
-	Symbol string `json:"symbol,omitempty"`
-	Status int    `json:"status"`
-	Body   any    `json:"body,omitempty"`
 }
 
 func (e *Emulator) cancelAllOrders(w http.ResponseWriter, r *http.Request) error {
@@ -167,13 +123,13 @@ func (e *Emulator) cancelAllOrders(w http.ResponseWriter, r *http.Request) error
 }
 
 // cancelOpenOrdersLocked cancels a's open orders (in symbol, if not empty).
-func (e *Emulator) cancelOpenOrdersLocked(a *account, symbol string) []multiStatus {
-	now := e.clock.Now()
-	out := []multiStatus{}
+func (e *Emulator) cancelOpenOrdersLocked(a *account, symbol string) []broker.CancelOrderResult {
+	now := e.now()
+	out := []broker.CancelOrderResult{}
 	for _, o := range e.st.Orders {
 		if o.AccountID == a.ID && openOrder(o.Status) && (symbol == "" || o.Symbol == symbol) {
 			e.endOrderLocked(o, ordCanceled, now)
-			out = append(out, multiStatus{ID: o.ID, Status: http.StatusOK})
+			out = append(out, broker.CancelOrderResult{ID: o.ID, Status: http.StatusOK})
 		}
 	}
 	return out
@@ -225,7 +181,7 @@ func (e *Emulator) listOrders(w http.ResponseWriter, r *http.Request) error {
 		e.mu.Unlock()
 		return err
 	}
-	out := []orderOut{}
+	out := []broker.Order{}
 	n := len(e.st.Orders)
 	for i := 0; i < n && len(out) < limit; i++ {
 		idx := n - 1 - i

@@ -1,52 +1,33 @@
 package emulator
 
 import (
+	"encoding/json"
 	"net/http"
 	"sort"
 	"strconv"
 
+	"github.com/brokerctl/brokerctl/pkg/broker"
 	"github.com/shopspring/decimal"
 )
 
-// positionOut is the Position shape; every number is a decimal string.
-type positionOut struct {
-	AssetID                string `json:"asset_id"`
-	Symbol                 string `json:"symbol"`
-	Exchange               string `json:"exchange"`
-	AssetClass             string `json:"asset_class"`
-	AssetMarginable        bool   `json:"asset_marginable"`
-	AvgEntryPrice          string `json:"avg_entry_price"`
-	Qty                    string `json:"qty"`
-	QtyAvailable           string `json:"qty_available"`
-	Side                   string `json:"side"`
-	MarketValue            string `json:"market_value"`
-	CostBasis              string `json:"cost_basis"`
-	UnrealizedPL           string `json:"unrealized_pl"`
-	UnrealizedPLPC         string `json:"unrealized_plpc"`
-	UnrealizedIntradayPL   string `json:"unrealized_intraday_pl"`
-	UnrealizedIntradayPLPC string `json:"unrealized_intraday_plpc"`
-	CurrentPrice           string `json:"current_price"`
-	LastdayPrice           string `json:"lastday_price"`
-	ChangeToday            string `json:"change_today"`
-}
-
-func (e *Emulator) positionWire(p *position) positionOut {
+func (e *Emulator) positionWire(p *position) broker.Position {
 	as, _ := e.prices.lookup(p.Symbol)
 	mv := p.Qty.Mul(as.Price)
 	pl := mv.Sub(p.CostBase)
-	ratio := func(n, d decimal.Decimal) string {
+	ratio := func(n, d decimal.Decimal) broker.Decimal {
 		if d.IsZero() {
-			return "0"
+			return broker.Decimal{}
 		}
-		return n.DivRound(d, 16).String()
+		return dec(n.DivRound(d, 16))
 	}
 	intraday := p.Qty.Mul(as.Price.Sub(as.LastClose))
-	return positionOut{AssetID: as.ID, Symbol: as.Symbol, Exchange: as.Exchange, AssetClass: as.Class,
-		AvgEntryPrice: ratio(p.CostBase, p.Qty), Qty: p.Qty.String(), QtyAvailable: p.Qty.Sub(p.Held).String(),
-		Side: "long", MarketValue: mv.String(), CostBasis: p.CostBase.String(), UnrealizedPL: pl.String(),
-		UnrealizedPLPC: ratio(pl, p.CostBase), UnrealizedIntradayPL: intraday.String(),
-		UnrealizedIntradayPLPC: ratio(intraday, p.Qty.Mul(as.LastClose)), CurrentPrice: as.Price.String(),
-		LastdayPrice: as.LastClose.String(), ChangeToday: ratio(as.Price.Sub(as.LastClose), as.LastClose)}
+	marginable := false
+	return broker.Position{AssetID: as.ID, Symbol: as.Symbol, Exchange: as.Exchange, AssetClass: as.Class,
+		AssetMarginable: &marginable, AvgEntryPrice: ratio(p.CostBase, p.Qty), Qty: dec(p.Qty),
+		QtyAvailable: decp(p.Qty.Sub(p.Held)), Side: broker.PositionLong, MarketValue: dec(mv),
+		CostBasis: dec(p.CostBase), UnrealizedPL: dec(pl), UnrealizedPLPC: ratio(pl, p.CostBase),
+		UnrealizedIntradayPL: dec(intraday), UnrealizedIntradayPLPC: ratio(intraday, p.Qty.Mul(as.LastClose)),
+		CurrentPrice: dec(as.Price), LastdayPrice: dec(as.LastClose), ChangeToday: ratio(as.Price.Sub(as.LastClose), as.LastClose)}
 }
 
 func sortedPositions(a *account) []*position {
@@ -66,7 +47,7 @@ func (e *Emulator) listPositions(w http.ResponseWriter, r *http.Request) error {
 		e.mu.Unlock()
 		return err
 	}
-	out := []positionOut{}
+	out := []broker.Position{}
 	for _, p := range sortedPositions(a) {
 		out = append(out, e.positionWire(p))
 	}
@@ -150,8 +131,8 @@ func (e *Emulator) closePosition(w http.ResponseWriter, r *http.Request) error {
 
 func (e *Emulator) sellLocked(a *account, sym string, qty decimal.Decimal) (*order, error) {
 	as, _ := e.prices.lookup(sym)
-	req := &orderRequest{Symbol: sym, Qty: flexDecimal{Raw: qty.String(), Dec: qty, Set: true}, Side: "sell",
-		Type: "market", TimeInForce: "day"}
+	q := dec(qty)
+	req := &broker.OrderCreateRequest{Symbol: sym, Qty: &q, Side: "sell", Type: "market", TimeInForce: "day"}
 	return e.placeOrderLocked(a, req, as)
 }
 
@@ -167,17 +148,19 @@ func (e *Emulator) closeAllPositions(w http.ResponseWriter, r *http.Request) err
 	if cancel {
 		e.cancelOpenOrdersLocked(a, "")
 	}
-	out := []multiStatus{}
+	out := []broker.ClosePositionResult{}
 	created := 0
 	for _, p := range sortedPositions(a) {
 		o, err := e.sellLocked(a, p.Symbol, p.Qty.Sub(p.Held))
 		if err != nil {
 			ae, _ := err.(*apiError)
-			out = append(out, multiStatus{Symbol: p.Symbol, Status: ae.Status, Body: ae.body()})
+			body, _ := json.Marshal(ae.body())
+			out = append(out, broker.ClosePositionResult{Symbol: p.Symbol, Status: ae.Status, Body: body})
 			continue
 		}
 		created++
-		out = append(out, multiStatus{Symbol: p.Symbol, Status: http.StatusOK, Body: e.orderWire(o)})
+		body, _ := json.Marshal(e.orderWire(o))
+		out = append(out, broker.ClosePositionResult{Symbol: p.Symbol, Status: http.StatusOK, Body: body})
 	}
 	e.mu.Unlock()
 	for range created {

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/brokerctl/brokerctl/pkg/broker"
 	"github.com/oklog/ulid/v2"
 )
 
@@ -217,75 +217,69 @@ func (e *Emulator) serveEvents(route sseRoute) http.HandlerFunc {
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// renderEvent builds the wire payload of ev for route.
-func renderEvent(route sseRoute, ev *event) any {
-	at := rfc3339(ev.At)
-	switch route.stream {
-	case streamAccounts:
-		m := map[string]any{
-			"account_id": ev.AccountID, "account_number": ev.AccountNumber, "at": at,
-			"event_id": ev.Seq, "event_ulid": ev.ULID,
-			"status_from": ev.StatusFrom, "status_to": ev.StatusTo,
-			"crypto_status_from": ev.StatusFrom, "crypto_status_to": ev.StatusTo,
-			"kyc_results": nil,
-		}
-		if ev.KYCFail {
-			m["kyc_results"] = map[string]any{"reject": map[string]any{}, "accept": map[string]any{},
-				"indeterminate": map[string]any{"TAX_IDENTIFICATION": map[string]any{}}, "summary": "fail"}
-		}
-		if ev.Reason != "" {
-			m["reason"] = ev.Reason
-		}
-		return m
-	case streamFunding:
-		if !route.v2 {
-			return map[string]any{"account_id": ev.AccountID, "at": at, "event_id": ev.Seq, "event_ulid": ev.ULID,
-				"status_from": ev.StatusFrom, "status_to": ev.StatusTo, "transfer_id": ev.EntityID}
-		}
-		m := map[string]any{"account_id": ev.AccountID, "at": at, "correspondent": "BRKCTL",
-			"entity_id": ev.EntityID, "entity_type": ev.EntityType, "event_id": ev.ULID,
-			"status_from": nullIfEmpty(ev.StatusFrom), "status_to": ev.StatusTo}
-		if ev.Reason != "" {
-			m["reason"] = ev.Reason
-		}
-		return m
-	case streamJournals:
-		if !route.v2 {
-			return map[string]any{"at": at, "entry_type": ev.EntryType, "event_id": ev.Seq, "event_ulid": ev.ULID,
-				"journal_id": ev.EntityID, "status_from": ev.StatusFrom, "status_to": ev.StatusTo}
-		}
-		m := map[string]any{"at": at, "entry_type": ev.EntryType, "event_id": ev.ULID, "journal_id": ev.EntityID,
-			"status_from": ev.StatusFrom, "status_to": ev.StatusTo, "description": ev.Description}
-		if ev.IdempotencyKey != "" {
-			m["idempotency_key"] = ev.IdempotencyKey
-			m["idempotency_key_type"] = ev.IdemKeyType
-		}
-		if ev.BatchError != "" {
-			m["batch_error_message"] = ev.BatchError
-		}
-		return m
-	default:
-		t := ev.Trade
-		m := map[string]any{"account_id": ev.AccountID, "at": at, "event": t.Event, "execution_id": t.ExecutionID,
-			"order": t.Order, "timestamp": at}
-		if route.v2 {
-			m["event_id"] = ev.ULID
-		} else {
-			m["event_id"] = ev.Seq
-			m["event_ulid"] = ev.ULID
-		}
-		for k, v := range map[string]string{"price": t.Price, "qty": t.Qty, "position_qty": t.PositionQty, "settle_date": t.SettleDate} {
-			if v != "" {
-				m[k] = v
-			}
-		}
-		return m
-	}
+// tradeEventV1 is the legacy /v1/events/trades payload: the v2 event with
+// an integer event_id and the ULID as event_ulid.
+type tradeEventV1 struct {
+	broker.TradeUpdateEventV2
+	EventID   int64  `json:"event_id"`
+	EventULID string `json:"event_ulid"`
 }
 
-func nullIfEmpty(s string) any {
-	if strings.TrimSpace(s) == "" {
-		return nil
+// renderEvent builds the wire payload of ev for route with pkg/broker's
+// event types.
+func renderEvent(route sseRoute, ev *event) any {
+	at := ev.At.UTC()
+	seq := ev.Seq
+	switch route.stream {
+	case streamAccounts:
+		from, to := broker.AccountStatus(ev.StatusFrom), broker.AccountStatus(ev.StatusTo)
+		num := ev.AccountNumber
+		out := broker.AccountStatusEvent{AccountID: ev.AccountID, AccountNumber: &num, At: at, EventID: &seq,
+			EventULID: ev.ULID, StatusFrom: &from, StatusTo: &to, CryptoStatusFrom: &from, CryptoStatusTo: &to}
+		if ev.KYCFail {
+			out.KYCResults = kycFail
+		}
+		if ev.Reason != "" {
+			out.Reason = &ev.Reason
+		}
+		return out
+	case streamFunding:
+		if !route.v2 {
+			return broker.TransferStatusEvent{AccountID: ev.AccountID, At: at, EventID: &seq, EventULID: ev.ULID,
+				StatusFrom: broker.TransferStatus(ev.StatusFrom), StatusTo: broker.TransferStatus(ev.StatusTo),
+				TransferID: ev.EntityID}
+		}
+		out := broker.StatusFundingEvent{AccountID: ev.AccountID, At: at, Correspondent: "BRKCTL",
+			EntityID: ev.EntityID, EntityType: broker.FundingEntityType(ev.EntityType), EventID: ev.ULID,
+			Reason: ev.Reason, StatusTo: ev.StatusTo}
+		if ev.StatusFrom != "" {
+			out.StatusFrom = &ev.StatusFrom
+		}
+		return out
+	case streamJournals:
+		if !route.v2 {
+			return broker.JournalStatusEvent{At: at, EntryType: broker.EntryType(ev.EntryType), EventID: &seq,
+				EventULID: ev.ULID, JournalID: ev.EntityID, StatusFrom: broker.JournalStatus(ev.StatusFrom),
+				StatusTo: broker.JournalStatus(ev.StatusTo)}
+		}
+		return broker.JournalStatusEventV2{At: at, BatchErrorMessage: ev.BatchError, Description: ev.Description,
+			EntryType: broker.EntryType(ev.EntryType), EventID: ev.ULID, IdempotencyKey: ev.IdempotencyKey,
+			IdempotencyKeyType: ev.IdemKeyType, JournalID: ev.EntityID,
+			StatusFrom: broker.JournalStatus(ev.StatusFrom), StatusTo: broker.JournalStatus(ev.StatusTo)}
+	default:
+		t := ev.Trade
+		out := broker.TradeUpdateEventV2{AccountID: ev.AccountID, At: at, Event: broker.TradeEventType(t.Event),
+			EventID: ev.ULID, ExecutionID: t.ExecutionID, Timestamp: at, Price: optDec(t.Price), Qty: optDec(t.Qty),
+			PositionQty: optDec(t.PositionQty)}
+		_ = json.Unmarshal(t.Order, &out.Order)
+		if t.SettleDate != "" {
+			if d, err := broker.ParseDate(t.SettleDate); err == nil {
+				out.SettleDate = &d
+			}
+		}
+		if route.v2 {
+			return out
+		}
+		return tradeEventV1{TradeUpdateEventV2: out, EventID: seq, EventULID: ev.ULID}
 	}
-	return s
 }

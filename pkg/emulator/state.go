@@ -3,12 +3,11 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
+	"github.com/brokerctl/brokerctl/pkg/broker"
 	"github.com/shopspring/decimal"
 )
 
@@ -93,9 +92,15 @@ type account struct {
 	// Fixture is the status a test input asked for ("" = the normal path).
 	Fixture string `json:"fixture,omitempty"`
 	Firm    bool   `json:"firm,omitempty"`
-	// Profile holds the KYC objects as the client sent them (contact,
-	// identity without tax_id, disclosures, agreements, ...).
-	Profile map[string]json.RawMessage `json:"profile,omitempty"`
+	// The KYC objects as the client sent them (identity without tax_id,
+	// documents without their content).
+	Contact        *broker.Contact        `json:"contact,omitempty"`
+	Identity       *broker.Identity       `json:"identity,omitempty"`
+	Disclosures    *broker.Disclosures    `json:"disclosures,omitempty"`
+	Agreements     []broker.Agreement     `json:"agreements,omitempty"`
+	Documents      []broker.Document      `json:"documents,omitempty"`
+	TrustedContact *broker.TrustedContact `json:"trusted_contact,omitempty"`
+	EnabledAssets  []string               `json:"enabled_assets,omitempty"`
 	Cash    decimal.Decimal            `json:"cash"`
 	// Reserved is cash promised to open buy orders, outgoing transfers and
 	// outgoing journals; available cash is Cash - Reserved.
@@ -253,31 +258,4 @@ func asTypeError(err error, te **json.UnmarshalTypeError) bool {
 		*te = t
 	}
 	return ok
-}
-
-// flexDecimal accepts a decimal as a JSON string or number and keeps the
-// literal the client wrote, so it can be echoed unchanged.
-type flexDecimal struct {
-	Raw string
-	Dec decimal.Decimal
-	Set bool
-}
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (f *flexDecimal) UnmarshalJSON(b []byte) error {
-	s := strings.TrimSpace(string(b))
-	if s == "null" {
-		return nil
-	}
-	if strings.HasPrefix(s, `"`) {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-	}
-	d, err := decimal.NewFromString(strings.TrimSpace(s))
-	if err != nil {
-		return fmt.Errorf("invalid decimal %q", s)
-	}
-	f.Raw, f.Dec, f.Set = strings.TrimSpace(s), d, true
-	return nil
 }

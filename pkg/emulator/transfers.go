@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brokerctl/brokerctl/pkg/broker"
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 )
@@ -41,60 +42,65 @@ const (
 var transferFixtures = map[string]bool{xferQueued: true, xferPending: true, xferRejected: true,
 	xferCanceled: true, xferReturned: true, xferApproved: true}
 
-type transferRequest struct {
-	TransferType          string      `json:"transfer_type"`
-	RelationshipID        string      `json:"relationship_id"`
-	BankID                string      `json:"bank_id"`
-	Amount                flexDecimal `json:"amount"`
-	Direction             string      `json:"direction"`
-	Timing                string      `json:"timing"` // deprecated, accepted and ignored
-	AdditionalInformation string      `json:"additional_information"`
-	FeePaymentMethod      string      `json:"fee_payment_method"`
-}
-
-// validate applies the documented 422 matrix (messages verbatim).
-func (req *transferRequest) validate() error {
-	req.Direction = strings.ToUpper(req.Direction)
+// validateTransfer applies the documented 422 matrix with the API's
+// verbatim messages, then the request type's own Validate. Sandbox
+// fixtures in additional_information are accepted on ach transfers as a
+// test-only feature (the 2022 docs' fixtures; the current API refuses
+// additional_information on ach).
+func validateTransfer(req *broker.TransferCreateRequest) error {
+	req.Direction = broker.TransferDirection(strings.ToUpper(string(req.Direction)))
+	info := ""
+	if req.AdditionalInformation != nil {
+		info = *req.AdditionalInformation
+	}
 	switch {
 	case req.TransferType != typeACH && req.TransferType != typeWire:
 		return validation("transfer_type must be either ach or wire")
 	case req.Direction != dirIncoming && req.Direction != dirOutgoing:
 		return validation("direction must be either incoming or outgoing")
-	case !req.Amount.Set || !req.Amount.Dec.IsPositive():
+	case !req.Amount.IsPositive():
 		return validation("amount must be greater than 0.00")
-	case req.FeePaymentMethod != "" && req.FeePaymentMethod != "user" && req.FeePaymentMethod != "invoice":
-		return validation("fee_payment_method must be either user or invoice")
 	}
 	if req.TransferType == typeACH {
 		switch {
 		case req.BankID != "":
 			return validation("bank_id should be empty for ach transfer")
-		case req.AdditionalInformation != "" && !strings.Contains(req.AdditionalInformation, fixtureMarker):
-			// Sandbox fixtures are the one exception, as a test-only feature.
+		case info != "" && !strings.Contains(info, fixtureMarker):
 			return validation("only wire transfer type can provide additional information for the transfer")
 		case req.RelationshipID == "":
 			return validation("invalid relationship_id")
 		}
-		return nil
+	} else {
+		switch {
+		case req.Direction == dirIncoming:
+			return validation("cannot submit incoming wire transfer using this API")
+		case req.RelationshipID != "":
+			return validation("relationship_id should be empty for wire transfer")
+		case req.BankID == "":
+			return validation("bank_id required for wire transfer")
+		}
 	}
-	switch {
-	case req.Direction == dirIncoming:
-		return validation("cannot submit incoming wire transfer using this API")
-	case req.RelationshipID != "":
-		return validation("relationship_id should be empty for wire transfer")
-	case req.BankID == "":
-		return validation("bank_id required for wire transfer")
+	check := *req
+	if req.TransferType == typeACH {
+		check.AdditionalInformation = nil
+	}
+	if err := check.Validate(); err != nil {
+		return validationFrom(err)
 	}
 	return nil
 }
 
 func (e *Emulator) createTransfer(w http.ResponseWriter, r *http.Request) error {
-	var req transferRequest
+	var req broker.TransferCreateRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if err := req.validate(); err != nil {
+	if err := validateTransfer(&req); err != nil {
 		return err
+	}
+	info := ""
+	if req.AdditionalInformation != nil {
+		info = *req.AdditionalInformation
 	}
 	e.mu.Lock()
 	e.runDueLocked()
@@ -107,20 +113,20 @@ func (e *Emulator) createTransfer(w http.ResponseWriter, r *http.Request) error 
 		e.mu.Unlock()
 		return err
 	}
-	now := e.clock.Now()
-	fee := req.FeePaymentMethod
+	now := e.now()
+	fee := string(req.FeePaymentMethod)
 	if fee == "" {
 		fee = "invoice"
 	}
 	t := &transfer{ID: uuid.NewString(), AccountID: a.ID, RelationshipID: req.RelationshipID, BankID: req.BankID,
-		Type: req.TransferType, Status: xferQueued, Amount: req.Amount.Raw, Direction: req.Direction,
-		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(transferTTL), AdditionalInfo: req.AdditionalInformation,
+		Type: string(req.TransferType), Status: xferQueued, Amount: req.Amount.String(), Direction: string(req.Direction),
+		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(transferTTL), AdditionalInfo: info,
 		FeePaymentMethod: fee}
-	if s := strings.ToUpper(fixtureStatus(req.AdditionalInformation)); transferFixtures[s] {
+	if s := strings.ToUpper(fixtureStatus(info)); transferFixtures[s] {
 		t.Fixture = s
 	}
 	if t.Direction == dirOutgoing {
-		a.Reserved = a.Reserved.Add(req.Amount.Dec)
+		a.Reserved = a.Reserved.Add(req.Amount.Dec())
 	}
 	e.st.Transfers = append(e.st.Transfers, t)
 	e.st.transfers[t.ID] = t
@@ -134,7 +140,7 @@ func (e *Emulator) createTransfer(w http.ResponseWriter, r *http.Request) error 
 }
 
 // checkTransferLocked applies the account-dependent rules.
-func (e *Emulator) checkTransferLocked(a *account, req *transferRequest) error {
+func (e *Emulator) checkTransferLocked(a *account, req *broker.TransferCreateRequest) error {
 	if a.Status != statusActive && a.Status != statusApproved {
 		if req.Direction == dirIncoming {
 			return errorf(http.StatusForbidden, "deposits are not permitted for this account")
@@ -153,9 +159,9 @@ func (e *Emulator) checkTransferLocked(a *account, req *transferRequest) error {
 		}
 	}
 	if req.Direction == dirOutgoing {
-		if avail := a.Cash.Sub(a.Reserved); req.Amount.Dec.GreaterThan(avail) {
+		if avail := a.Cash.Sub(a.Reserved); req.Amount.Dec().GreaterThan(avail) {
 			return &apiError{Status: http.StatusForbidden, Code: 40310000,
-				Message: "insufficient funds: withdrawal amount " + req.Amount.Raw + " exceeds available cash " + avail.String(),
+				Message: "insufficient funds: withdrawal amount " + req.Amount.String() + " exceeds available cash " + avail.String(),
 				Extra:   map[string]any{"available": avail.String()}}
 		}
 	}
@@ -276,7 +282,7 @@ func (e *Emulator) cancelTransfer(w http.ResponseWriter, r *http.Request) error 
 	default:
 		return validation("transfer is not cancelable in status %s", t.Status)
 	}
-	e.advanceTransferLocked(t, xferCanceled, e.clock.Now())
+	e.advanceTransferLocked(t, xferCanceled, e.now())
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -298,7 +304,7 @@ func (e *Emulator) listTransfers(w http.ResponseWriter, r *http.Request) error {
 		e.mu.Unlock()
 		return err
 	}
-	out := []transferOut{}
+	out := []broker.Transfer{}
 	skipped := 0
 	for i := len(e.st.Transfers) - 1; i >= 0 && (limit == 0 || len(out) < limit); i-- {
 		t := e.st.Transfers[i]
@@ -330,39 +336,29 @@ func limitOffset(ls, os string) (limit, offset int, err error) {
 	return limit, offset, nil
 }
 
-type transferOut struct {
-	ID                    string  `json:"id"`
-	RelationshipID        string  `json:"relationship_id,omitempty"`
-	BankID                string  `json:"bank_id,omitempty"`
-	AccountID             string  `json:"account_id"`
-	Type                  string  `json:"type"`
-	Status                string  `json:"status"`
-	Currency              string  `json:"currency"`
-	Reason                *string `json:"reason"`
-	Amount                string  `json:"amount"`
-	InstantAmount         string  `json:"instant_amount"`
-	Direction             string  `json:"direction"`
-	CreatedAt             string  `json:"created_at"`
-	UpdatedAt             string  `json:"updated_at"`
-	ExpiresAt             string  `json:"expires_at"`
-	RequestedAmount       string  `json:"requested_amount"`
-	Fee                   string  `json:"fee"`
-	FeePaymentMethod      string  `json:"fee_payment_method"`
-	AdditionalInformation *string `json:"additional_information"`
+// wireDecimal keeps a stored decimal's text.
+func wireDecimal(s string) broker.Decimal {
+	d, err := broker.ParseDecimal(s)
+	if err != nil {
+		return broker.Decimal{}
+	}
+	return d
 }
 
-func transferWire(t *transfer) transferOut {
-	out := transferOut{ID: t.ID, RelationshipID: t.RelationshipID, BankID: t.BankID, AccountID: t.AccountID,
-		Type: t.Type, Status: t.Status, Currency: "USD", Amount: t.Amount, InstantAmount: "0", Direction: t.Direction,
-		CreatedAt: rfc3339(t.CreatedAt), UpdatedAt: rfc3339(t.UpdatedAt), ExpiresAt: rfc3339(t.ExpiresAt),
-		RequestedAmount: t.Amount, Fee: "0", FeePaymentMethod: t.FeePaymentMethod}
+func transferWire(t *transfer) broker.Transfer {
+	updated, expires := t.UpdatedAt.UTC(), t.ExpiresAt.UTC()
+	amt := wireDecimal(t.Amount)
+	zero := broker.MustDecimal("0")
+	out := broker.Transfer{ID: t.ID, RelationshipID: t.RelationshipID, BankID: t.BankID, AccountID: t.AccountID,
+		Type: broker.TransferType(t.Type), Status: broker.TransferStatus(t.Status), Currency: "USD", Amount: amt,
+		InstantAmount: &zero, Direction: broker.TransferDirection(t.Direction), CreatedAt: t.CreatedAt.UTC(),
+		UpdatedAt: &updated, ExpiresAt: &expires, RequestedAmount: &amt, Fee: &zero,
+		FeePaymentMethod: broker.FeePaymentMethod(t.FeePaymentMethod)}
 	if t.Reason != "" {
-		reason := t.Reason
-		out.Reason = &reason
+		out.Reason = strPtr(t.Reason)
 	}
 	if t.AdditionalInfo != "" {
-		ai := t.AdditionalInfo
-		out.AdditionalInformation = &ai
+		out.AdditionalInformation = strPtr(t.AdditionalInfo)
 	}
 	return out
 }
