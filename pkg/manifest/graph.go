@@ -1,0 +1,198 @@
+package manifest
+
+import (
+	"fmt"
+	"gopkg.in/yaml.v3"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/brokerctl/brokerctl/pkg/dag"
+)
+
+// buildGraph adds every resource to the dependency graph and reports each
+// cycle with its full path.
+func (l *loader) buildGraph(cfg *Config) {
+	g := dag.New()
+	for _, r := range cfg.Resources {
+		g.AddVertex(r.Addr.String())
+	}
+	for _, r := range cfg.Resources {
+		from := r.Addr.String()
+		for _, d := range r.DependsOn {
+			to := d.String()
+			if g.HasVertex(to) {
+				g.Connect(from, to)
+			}
+		}
+	}
+	for _, c := range g.Cycles() {
+		pos := Pos{}
+		if r, ok := cfg.byAddr[c[0]]; ok {
+			pos = r.Pos
+		}
+		l.diags = append(l.diags, Diagnostic{Pos: pos, Path: c[0], Summary: "dependency cycle: " + strings.Join(c, " -> ")})
+	}
+	cfg.Graph = g
+}
+
+// buildOutputs resolves the outputs section.
+func (l *loader) buildOutputs(cfg *Config) {
+	slices.SortFunc(l.outputs, func(a, b outputDecl) int { return strings.Compare(a.name, b.name) })
+	seen := map[string]Pos{}
+	for _, o := range l.outputs {
+		path := "outputs." + o.name
+		if first, dup := seen[o.name]; dup {
+			l.errorf(o.pos, path, "output %q is declared twice (first at %s)", o.name, posString(first))
+			continue
+		}
+		seen[o.name] = o.pos
+		out := Output{Name: o.name, Pos: o.pos}
+		keys, vals := l.mapEntries(o.file, o.node, path)
+		var valueNode *yaml.Node
+		for i, k := range keys {
+			switch k.Value {
+			case "value":
+				valueNode = vals[i]
+			case "sensitive":
+				out.Sensitive, _ = nodeValue(vals[i]).(bool)
+			case "description":
+				out.Description, _ = nodeValue(vals[i]).(string)
+			}
+		}
+		if valueNode == nil {
+			continue // the schema reports it
+		}
+		c := l.compile(o.file, valueNode, path+".value", nil, compileBody)
+		if c.dyn {
+			l.errorf(c.pos, path+".value", "each and count are not available in outputs")
+			continue
+		}
+		if s, ok := c.val.(string); ok {
+			t, err := ParseTemplate(s, c.pos)
+			if err == nil {
+				out.Value = t
+			}
+		} else {
+			out.Value = &Template{Pos: c.pos, Raw: fmt.Sprint(c.val), lit: c.val, isLit: true}
+		}
+		cfg.Outputs = append(cfg.Outputs, out)
+	}
+}
+
+var leafCache sync.Map // kind + pointer path -> *jsonschema.Schema (nil when unconstrained)
+
+// checkLeaf validates a value that came from each or count (a CSV cell,
+// say) against the schema of the field it lands in, and reports the error
+// at the cell when the value is exactly ${each.value.FIELD}.
+func (l *loader) checkLeaf(c *cnode, v any, ctx *instCtx) {
+	if len(c.ptr) == 0 || ctx.b.addr.Data {
+		return
+	}
+	if s, ok := v.(string); ok && strings.Contains(s, "${") {
+		return
+	}
+	key := string(ctx.b.addr.Kind) + "\x00" + normalizedPtr(c.ptr)
+	var sch *jsonschema.Schema
+	if cached, ok := leafCache.Load(key); ok {
+		sch, _ = cached.(*jsonschema.Schema)
+	} else {
+		ptr := leafPointer(ctx.b.addr.Kind, c.ptr)
+		if ptr != "" {
+			sch, _ = subschema(ptr)
+		}
+		leafCache.Store(key, sch)
+	}
+	if sch == nil {
+		return
+	}
+	err := sch.Validate(v)
+	if err == nil {
+		return
+	}
+	ve, ok := err.(*jsonschema.ValidationError)
+	if !ok {
+		return
+	}
+	pos := c.pos
+	if len(c.tmpl.parts) == 1 && c.tmpl.parts[0].e.kind == exprEach && len(c.tmpl.parts[0].e.path) == 2 {
+		if p, ok := ctx.in.fieldPos[c.tmpl.parts[0].e.path[1]]; ok {
+			pos = p
+		}
+	}
+	base := ctx.b.addr.String()
+	path := c.path
+	if ctx.b.multi && strings.HasPrefix(path, base) {
+		path = ctx.b.addr.WithKey(ctx.in.key).String() + path[len(base):]
+	}
+	for _, leaf := range schemaLeaves(ve) {
+		summary, sugg := schemaMessage(leaf, v)
+		l.diags = append(l.diags, Diagnostic{Pos: pos, Path: path, Summary: summary, Suggestion: sugg})
+	}
+}
+
+// normalizedPtr replaces list indexes so entries.0.x and entries.1.x share
+// one schema.
+func normalizedPtr(p []string) string {
+	out := make([]string, len(p))
+	for i, s := range p {
+		if isIndex(s) {
+			s = "#"
+		}
+		out[i] = s
+	}
+	return strings.Join(out, "/")
+}
+
+// leafPointer finds the JSON pointer of the schema of a body field.
+func leafPointer(k Kind, path []string) string {
+	ptr := "/$defs/resource." + string(k)
+	cur := rawSchemaAt(SchemaURL + "#" + ptr)
+	for _, p := range path {
+		if cur == nil {
+			return ""
+		}
+		// Follow $ref and the non-template anyOf branch, tracking the pointer.
+		for i := 0; i < 20; i++ {
+			if ref, ok := cur["$ref"].(string); ok {
+				ptr = strings.TrimPrefix(ref, "#")
+				cur = rawSchemaAt(SchemaURL + ref)
+				continue
+			}
+			if branches, ok := cur["anyOf"].([]any); ok && cur["properties"] == nil && cur["items"] == nil {
+				moved := false
+				for j, br := range branches {
+					m, _ := br.(map[string]any)
+					if ref, _ := m["$ref"].(string); ref == "#/$defs/template" {
+						continue
+					}
+					ptr = fmt.Sprintf("%s/anyOf/%d", ptr, j)
+					cur, moved = m, true
+					break
+				}
+				if moved {
+					continue
+				}
+			}
+			break
+		}
+		if props, ok := cur["properties"].(map[string]any); ok {
+			next, found := props[p].(map[string]any)
+			if !found {
+				return ""
+			}
+			ptr += "/properties/" + strings.ReplaceAll(strings.ReplaceAll(p, "~", "~0"), "/", "~1")
+			cur = next
+			continue
+		}
+		if items, ok := cur["items"].(map[string]any); ok && isIndex(p) {
+			ptr += "/items"
+			cur = items
+			continue
+		}
+		return ""
+	}
+	return ptr
+}

@@ -1,0 +1,258 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"gopkg.in/yaml.v3"
+
+	"github.com/brokerctl/brokerctl/schemas"
+)
+
+// SchemaURL is the $id of the embedded manifest schema.
+const SchemaURL = "https://brokerctl.dev/schemas/manifest.schema.json"
+
+var (
+	schemaOnce   sync.Once
+	schemaErr    error
+	schemaRaw    any
+	schemaMain   *jsonschema.Schema
+	schemaComp   *jsonschema.Compiler
+	schemaMu     sync.Mutex
+	leafSchemas  = map[string]*jsonschema.Schema{}
+	schemaPrintr = message.NewPrinter(language.English)
+)
+
+func compiledSchema() (*jsonschema.Schema, error) {
+	schemaOnce.Do(func() {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemas.Manifest))
+		if err != nil {
+			schemaErr = fmt.Errorf("embedded manifest schema: %w", err)
+			return
+		}
+		schemaRaw = doc
+		c := jsonschema.NewCompiler()
+		if err := c.AddResource(SchemaURL, doc); err != nil {
+			schemaErr = fmt.Errorf("embedded manifest schema: %w", err)
+			return
+		}
+		schemaMain, schemaErr = c.Compile(SchemaURL)
+		schemaComp = c
+	})
+	return schemaMain, schemaErr
+}
+
+// subschema compiles (once) the schema at a JSON pointer of the manifest
+// schema, e.g. "/$defs/Identity/properties/tax_id_type".
+func subschema(ptr string) (*jsonschema.Schema, error) {
+	if _, err := compiledSchema(); err != nil {
+		return nil, err
+	}
+	schemaMu.Lock()
+	defer schemaMu.Unlock()
+	if s, ok := leafSchemas[ptr]; ok {
+		return s, nil
+	}
+	s, err := schemaComp.Compile(SchemaURL + "#" + ptr)
+	if err != nil {
+		return nil, err
+	}
+	leafSchemas[ptr] = s
+	return s, nil
+}
+
+// rawSchemaAt resolves the fragment of a schema URL in the raw schema.
+func rawSchemaAt(url string) map[string]any {
+	_, frag, _ := strings.Cut(url, "#")
+	var cur any = schemaRaw
+	if frag == "" {
+		m, _ := cur.(map[string]any)
+		return m
+	}
+	for _, tok := range strings.Split(strings.TrimPrefix(frag, "/"), "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		switch c := cur.(type) {
+		case map[string]any:
+			cur = c[tok]
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil
+			}
+			cur = c[i]
+		default:
+			return nil
+		}
+	}
+	m, _ := cur.(map[string]any)
+	return m
+}
+
+// validateSchema checks one document against the manifest schema and adds
+// a located diagnostic per problem.
+func (l *loader) validateSchema(doc document) {
+	sch, err := compiledSchema()
+	if err != nil {
+		l.errorf(Pos{File: doc.file}, "", "%v", err)
+		return
+	}
+	err = sch.Validate(nodeValue(doc.root))
+	if err == nil {
+		return
+	}
+	ve, ok := err.(*jsonschema.ValidationError)
+	if !ok {
+		l.errorf(Pos{File: doc.file}, "", "schema validation: %v", err)
+		return
+	}
+	for _, leaf := range schemaLeaves(ve) {
+		l.schemaDiag(doc.file, doc.root, nil, leaf)
+	}
+}
+
+func isTemplateBranch(e *jsonschema.ValidationError) bool {
+	if strings.HasSuffix(e.SchemaURL, "/$defs/template") {
+		return true
+	}
+	if r, ok := e.ErrorKind.(*kind.Reference); ok && strings.HasSuffix(r.URL, "/$defs/template") {
+		return true
+	}
+	return false
+}
+
+// schemaLeaves reduces a validation error tree to the errors worth showing:
+// the failure of a ${...} template alternative is dropped, and when every
+// alternative of an anyOf fails on the value's type, one merged type error
+// is kept instead of one per alternative.
+func schemaLeaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
+	switch k := e.ErrorKind.(type) {
+	case *kind.AnyOf, *kind.OneOf:
+		if o, ok := k.(*kind.OneOf); ok && o.Subschemas != nil {
+			return []*jsonschema.ValidationError{e}
+		}
+		var branches []*jsonschema.ValidationError
+		for _, c := range e.Causes {
+			if !isTemplateBranch(c) {
+				branches = append(branches, c)
+			}
+		}
+		var deep []*jsonschema.ValidationError
+		var want []string
+		got := ""
+		for _, b := range branches {
+			leaves := schemaLeaves(b)
+			if t, ok := onlyTypeError(leaves, e.InstanceLocation); ok {
+				want = append(want, t.Want...)
+				got = t.Got
+				continue
+			}
+			deep = append(deep, leaves...)
+		}
+		if len(deep) > 0 {
+			return deep
+		}
+		if len(want) > 0 {
+			slices.Sort(want)
+			return []*jsonschema.ValidationError{{SchemaURL: e.SchemaURL, InstanceLocation: e.InstanceLocation,
+				ErrorKind: &kind.Type{Got: got, Want: slices.Compact(want)}}}
+		}
+		return nil
+	}
+	if len(e.Causes) == 0 {
+		return []*jsonschema.ValidationError{e}
+	}
+	var out []*jsonschema.ValidationError
+	for _, c := range e.Causes {
+		out = append(out, schemaLeaves(c)...)
+	}
+	return out
+}
+
+func onlyTypeError(leaves []*jsonschema.ValidationError, loc []string) (*kind.Type, bool) {
+	if len(leaves) != 1 || !slices.Equal(leaves[0].InstanceLocation, loc) {
+		return nil, false
+	}
+	t, ok := leaves[0].ErrorKind.(*kind.Type)
+	return t, ok
+}
+
+// schemaDiag turns one schema error into a diagnostic located in root
+// (prefix is prepended to the instance location for the path).
+func (l *loader) schemaDiag(file string, root *yaml.Node, prefix []string, e *jsonschema.ValidationError) {
+	loc := e.InstanceLocation
+	keyNode, valNode := nodeAt(root, loc)
+	_ = keyNode
+	full := append(slices.Clone(prefix), loc...)
+	path := pointerPath(full)
+	pos := posOf(file, valNode)
+	switch k := e.ErrorKind.(type) {
+	case *kind.AdditionalProperties:
+		allowed := propertyNames(rawSchemaAt(e.SchemaURL))
+		for _, p := range k.Properties {
+			kn, _ := nodeAt(root, append(slices.Clone(loc), p))
+			what := "field"
+			switch {
+			case len(full) == 0:
+				what = "section"
+			case len(full) == 1 && full[0] == "data":
+				what = "data kind"
+			}
+			l.diags = append(l.diags, Diagnostic{Pos: posOf(file, kn), Path: joinPath(path, p),
+				Summary: fmt.Sprintf("unknown %s %q", what, p), Suggestion: suggest(p, allowed)})
+		}
+	case *kind.Required:
+		for _, m := range k.Missing {
+			l.diags = append(l.diags, Diagnostic{Pos: pos, Path: path, Summary: fmt.Sprintf("missing required field %q", m)})
+		}
+	default:
+		var v any
+		if valNode != nil {
+			v = nodeValue(valNode)
+		}
+		summary, sugg := schemaMessage(e, v)
+		l.diags = append(l.diags, Diagnostic{Pos: pos, Path: path, Summary: summary, Suggestion: sugg})
+	}
+}
+
+// schemaMessage words a type, enum or other schema error about value v.
+func schemaMessage(e *jsonschema.ValidationError, v any) (summary, suggestion string) {
+	switch k := e.ErrorKind.(type) {
+	case *kind.Type:
+		summary = fmt.Sprintf("expected %s, got %s", strings.Join(k.Want, " or "), k.Got)
+		if n, ok := v.(json.Number); ok && slices.Contains(k.Want, "string") {
+			summary += fmt.Sprintf(": money and quantities are decimal strings, write \"%s\"", n)
+		}
+		return summary, ""
+	case *kind.Enum:
+		var want []string
+		for _, w := range k.Want {
+			want = append(want, fmt.Sprint(w))
+		}
+		got := fmt.Sprint(k.Got)
+		list := want
+		if len(list) > 12 {
+			list = append(slices.Clone(list[:12]), "...")
+		}
+		return fmt.Sprintf("%q is not one of: %s", got, strings.Join(list, ", ")), suggest(got, want)
+	}
+	return e.ErrorKind.LocalizedString(schemaPrintr), ""
+}
+
+func propertyNames(s map[string]any) []string {
+	props, _ := s["properties"].(map[string]any)
+	out := make([]string, 0, len(props))
+	for k := range props {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
