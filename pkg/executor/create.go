@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 )
 
@@ -112,7 +113,7 @@ func (e *Engine) send(ctx context.Context, n *Node, q ReconcileQuery) (Object, e
 		}
 		// A conflict on a resend means the first send did land (duplicate
 		// email, second ACH relationship, reused client_order_id).
-		conflict := attempt > 1 && (statusOf(err) == 409 || statusOf(err) == 422)
+		conflict := attempt > 1 && (statusOf(err) == 409 || statusOf(err) == 422) || duplicateOrderID(n.Kind, err)
 		if !IsAmbiguous(err) && !conflict {
 			return nil, err
 		}
@@ -168,4 +169,18 @@ func hook(f func(string) error, addr string) error {
 		return fmt.Errorf("%s: %w: %w", addr, errStopped, err)
 	}
 	return nil
+}
+
+var dupClientOrderID = regexp.MustCompile(`(?i)client[ _-]?order[ _-]?id.*unique`)
+
+// duplicateOrderID recognises the API's rejection of a reused
+// client_order_id. Our ids are derived from the workspace salt, so the
+// order that holds it is ours: a resend (by us or by the client's retry)
+// found the first send had landed.
+func duplicateOrderID(kind string, err error) bool {
+	var ae *APIError
+	if kind != "orders" || !errors.As(err, &ae) || (ae.Status != 409 && ae.Status != 422) {
+		return false
+	}
+	return dupClientOrderID.MatchString(ae.Message)
 }

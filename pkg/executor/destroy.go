@@ -88,10 +88,11 @@ func (e *Engine) destroyNode(ctx context.Context, addr string) error {
 		e.report(EventApplyErrored, h, fmt.Sprintf("%s: destroy failed: %s", addr, h.Error))
 		return err
 	}
-	e.setRow(ResultRow{Address: addr, Result: "destroyed", Status: result, ID: rec.RemoteID})
-	if strings.HasPrefix(result, "retained") || strings.HasPrefix(result, "forgotten") {
-		e.setRow(ResultRow{Address: addr, Result: "forgotten", Status: result, ID: rec.RemoteID})
+	row := ResultRow{Address: addr, Result: "destroyed", Status: result, ID: rec.RemoteID}
+	if strings.HasPrefix(result, "retained") || strings.HasPrefix(result, "forgotten") || strings.HasPrefix(result, "left as is") {
+		row.Result = "forgotten"
 	}
+	e.setRow(row)
 	e.report(EventApplyComplete, h, fmt.Sprintf("%s: %s", addr, result))
 	return nil
 }

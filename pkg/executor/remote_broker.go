@@ -1,0 +1,290 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/brokerctl/brokerctl/pkg/broker"
+)
+
+// BrokerRemote implements Remote with a pkg/broker client: every request
+// goes through the client's rate limiter and retry policy.
+type BrokerRemote struct {
+	c *broker.Client
+}
+
+// NewBrokerRemote wraps c.
+func NewBrokerRemote(c *broker.Client) *BrokerRemote { return &BrokerRemote{c: c} }
+
+// Client returns the wrapped client.
+func (b *BrokerRemote) Client() *broker.Client { return b.c }
+
+// Requests is the number of HTTP attempts the client sent.
+func (b *BrokerRemote) Requests() int64 { return b.c.Stats().Requests }
+
+func esc(s string) string { return url.PathEscape(s) }
+
+// createPath is where a kind's create is POSTed.
+func createPath(kind, account string) (string, error) {
+	needAccount := func(p string) (string, error) {
+		if account == "" {
+			return "", fmt.Errorf("%s needs an account_id", kind)
+		}
+		return p, nil
+	}
+	switch kind {
+	case "accounts":
+		return "/v1/accounts", nil
+	case "ach_relationships":
+		return needAccount("/v1/accounts/" + esc(account) + "/ach_relationships")
+	case "bank_relationships":
+		return needAccount("/v1/accounts/" + esc(account) + "/recipient_banks")
+	case "transfers":
+		return needAccount("/v1/accounts/" + esc(account) + "/transfers")
+	case "journals":
+		return "/v1/journals", nil
+	case "batch_journals":
+		return "/v1/journals/batch", nil
+	case "orders":
+		return needAccount("/v1/trading/accounts/" + esc(account) + "/orders")
+	}
+	return "", fmt.Errorf("unknown kind %q", kind)
+}
+
+// Create sends one create; journals carry the key as Idempotency-Key.
+func (b *BrokerRemote) Create(ctx context.Context, kind, account string, body Object, key string) (Object, error) {
+	path, err := createPath(kind, account)
+	if err != nil {
+		return nil, err
+	}
+	var opts []broker.Option
+	if keyed(kind) {
+		opts = append(opts, broker.WithIdempotencyKey(key))
+	}
+	if kind == "batch_journals" {
+		var out []Object
+		if err := b.c.Do(ctx, http.MethodPost, path, nil, body, &out, opts...); err != nil {
+			return nil, classify(err, true)
+		}
+		return batchObject(out), nil
+	}
+	var out Object
+	if err := b.c.Do(ctx, http.MethodPost, path, nil, body, &out, opts...); err != nil {
+		return nil, classify(err, true)
+	}
+	return out, nil
+}
+
+// classify maps client errors to the executor's: a lost or ambiguous answer
+// to a create is AmbiguousError, an API answer is APIError (404 is ErrGone).
+func classify(err error, create bool) error {
+	if err == nil {
+		return nil
+	}
+	var ae *broker.APIError
+	if errors.As(err, &ae) && !errors.Is(err, broker.ErrOutcomeUnknown) {
+		if ae.StatusCode == http.StatusNotFound {
+			return fmt.Errorf("%w: %s", ErrGone, ae.Error())
+		}
+		return &APIError{Status: ae.StatusCode, Code: int(ae.Code), Message: ae.Message}
+	}
+	if create {
+		return &AmbiguousError{Err: err}
+	}
+	return err
+}
+
+// Get reads one object. ACH relationships, banks and transfers have no GET
+// by id: they are found in the account's list.
+func (b *BrokerRemote) Get(ctx context.Context, kind, account, id string) (Object, error) {
+	switch kind {
+	case "accounts":
+		var out Object
+		err := b.c.Do(ctx, http.MethodGet, "/v1/accounts/"+esc(id), nil, nil, &out)
+		if broker.IsUnauthorized(err) {
+			return nil, fmt.Errorf("%w: account %s", ErrGone, id)
+		}
+		return out, classify(err, false)
+	case "journals":
+		var out Object
+		err := b.c.Do(ctx, http.MethodGet, "/v1/journals/"+esc(id), nil, nil, &out)
+		return out, classify(err, false)
+	case "batch_journals":
+		var entries []Object
+		for _, jid := range strings.Split(id, ",") {
+			var j Object
+			if err := b.c.Do(ctx, http.MethodGet, "/v1/journals/"+esc(jid), nil, nil, &j); err != nil {
+				return nil, classify(err, false)
+			}
+			entries = append(entries, j)
+		}
+		return batchObject(entries), nil
+	case "orders":
+		var out Object
+		err := b.c.Do(ctx, http.MethodGet, "/v1/trading/accounts/"+esc(account)+"/orders/"+esc(id), nil, nil, &out)
+		return out, classify(err, false)
+	case "ach_relationships", "bank_relationships", "transfers":
+		objs, _, err := b.List(ctx, kind, account)
+		if err != nil {
+			return nil, err
+		}
+		if o, ok := objs[id]; ok {
+			return o, nil
+		}
+		return nil, fmt.Errorf("%w: %s %s", ErrGone, kind, id)
+	}
+	return nil, fmt.Errorf("unknown kind %q", kind)
+}
+
+// List reads many objects of a kind in one call (transfers page by offset).
+func (b *BrokerRemote) List(ctx context.Context, kind, account string) (map[string]Object, bool, error) {
+	var items []Object
+	var err error
+	switch kind {
+	case "accounts":
+		err = b.c.Do(ctx, http.MethodGet, "/v1/accounts", nil, nil, &items)
+	case "journals":
+		err = b.c.Do(ctx, http.MethodGet, "/v1/journals", nil, nil, &items)
+	case "ach_relationships":
+		err = b.c.Do(ctx, http.MethodGet, "/v1/accounts/"+esc(account)+"/ach_relationships", nil, nil, &items)
+	case "bank_relationships":
+		err = b.c.Do(ctx, http.MethodGet, "/v1/accounts/"+esc(account)+"/recipient_banks", nil, nil, &items)
+	case "transfers":
+		items, err = b.transfers(ctx, account)
+	case "orders":
+		q := url.Values{"status": {"all"}, "limit": {"500"}, "direction": {"desc"}}
+		err = b.c.Do(ctx, http.MethodGet, "/v1/trading/accounts/"+esc(account)+"/orders", q, nil, &items)
+	default:
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, classify(err, false)
+	}
+	out := make(map[string]Object, len(items))
+	for _, it := range items {
+		if id := idOf(it); id != "" {
+			out[id] = it
+		}
+	}
+	return out, true, nil
+}
+
+// transfers pages through an account's transfers (limit/offset).
+func (b *BrokerRemote) transfers(ctx context.Context, account string) ([]Object, error) {
+	const page = 100
+	var all []Object
+	for offset := 0; ; offset += page {
+		var items []Object
+		q := url.Values{"limit": {strconv.Itoa(page)}, "offset": {strconv.Itoa(offset)}}
+		if err := b.c.Do(ctx, http.MethodGet, "/v1/accounts/"+esc(account)+"/transfers", q, nil, &items); err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if len(items) < page {
+			return all, nil
+		}
+	}
+}
+
+// Update PATCHes an account.
+func (b *BrokerRemote) Update(ctx context.Context, kind, account, id string, patch Object) (Object, error) {
+	if kind != "accounts" {
+		return nil, fmt.Errorf("%s cannot be updated in place", kind)
+	}
+	var out Object
+	err := b.c.Do(ctx, http.MethodPatch, "/v1/accounts/"+esc(id), nil, patch, &out)
+	return out, classify(err, false)
+}
+
+// Remove closes an account, deletes a relationship, or cancels a transfer,
+// journal or order.
+func (b *BrokerRemote) Remove(ctx context.Context, kind, account, id string) error {
+	var err error
+	switch kind {
+	case "accounts":
+		err = b.c.Do(ctx, http.MethodPost, "/v1/accounts/"+esc(id)+"/actions/close", nil, nil, nil, broker.WithReplayable())
+	case "ach_relationships":
+		err = b.c.Do(ctx, http.MethodDelete, "/v1/accounts/"+esc(account)+"/ach_relationships/"+esc(id), nil, nil, nil)
+	case "bank_relationships":
+		err = b.c.Do(ctx, http.MethodDelete, "/v1/accounts/"+esc(account)+"/recipient_banks/"+esc(id), nil, nil, nil)
+	case "transfers":
+		err = b.c.Do(ctx, http.MethodDelete, "/v1/accounts/"+esc(account)+"/transfers/"+esc(id), nil, nil, nil)
+	case "journals":
+		err = b.c.Do(ctx, http.MethodDelete, "/v1/journals/"+esc(id), nil, nil, nil)
+	case "batch_journals":
+		for _, jid := range strings.Split(id, ",") {
+			if e := b.c.Do(ctx, http.MethodDelete, "/v1/journals/"+esc(jid), nil, nil, nil); e != nil && !broker.IsNotFound(e) {
+				err = errors.Join(err, e)
+			}
+		}
+	case "orders":
+		err = b.c.Do(ctx, http.MethodDelete, "/v1/trading/accounts/"+esc(account)+"/orders/"+esc(id), nil, nil, nil)
+	default:
+		return fmt.Errorf("unknown kind %q", kind)
+	}
+	return classify(err, false)
+}
+
+// Lookup reads a data source by id, or an account by contact email.
+func (b *BrokerRemote) Lookup(ctx context.Context, kind string, q Object) (Object, error) {
+	account, _ := q["account_id"].(string)
+	if id, _ := q["id"].(string); id != "" {
+		return b.Get(ctx, kind, account, id)
+	}
+	email, _ := q["email"].(string)
+	if kind != "accounts" || email == "" {
+		return nil, fmt.Errorf("data.%s needs an id (or, for accounts, an email) to look up", kind)
+	}
+	obj, found, err := b.accountByEmail(ctx, email, time.Time{}, func(string) bool { return false })
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("%w: no account with that contact email", ErrGone)
+	}
+	return obj, nil
+}
+
+// Watch streams one event family. The broker client has no typed
+// subscriptions the executor can use yet, so waiters poll.
+func (b *BrokerRemote) Watch(ctx context.Context, family string, fn func(StatusEvent)) error {
+	return ErrNoStreams
+}
+
+// batchObject wraps a batch journal response (an array) as one object:
+// id is the comma-joined journal ids, status the least advanced one (or
+// the first failure).
+func batchObject(entries []Object) Object {
+	var ids []string
+	status := ""
+	lc := LifecycleOf("journals")
+	for _, e := range entries {
+		ids = append(ids, idOf(e))
+		st := StatusOf(e)
+		if msg, _ := e["error_message"].(string); msg != "" && !lc.IsFailure(st) {
+			st = "refused"
+		}
+		switch {
+		case status == "":
+			status = st
+		case lc.IsFailure(status):
+		case lc.IsFailure(st) || lc.rank(st) < lc.rank(status):
+			status = st
+		}
+	}
+	return Object{"id": strings.Join(ids, ","), "status": status, "journals": entries}
+}
+
+func decimalEqual(a, b any) bool {
+	da, err1 := decimal.NewFromString(fmt.Sprint(a))
+	db, err2 := decimal.NewFromString(fmt.Sprint(b))
+	return err1 == nil && err2 == nil && da.Equal(db)
+}
