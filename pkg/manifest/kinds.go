@@ -116,7 +116,7 @@ func kindNoun(k Kind, depth int) string {
 		return "object"
 	}
 	if ki := kindInfoOf(k); ki != nil {
-		return "a " + ki.Response
+		return ki.Response + " object"
 	}
 	return string(k)
 }

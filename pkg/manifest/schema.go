@@ -145,22 +145,28 @@ func schemaLeaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 				branches = append(branches, c)
 			}
 		}
-		var deep []*jsonschema.ValidationError
+		var deep, level []*jsonschema.ValidationError
 		var want []string
 		got := ""
 		for _, b := range branches {
-			leaves := schemaLeaves(b)
-			if t, ok := onlyTypeError(leaves, e.InstanceLocation); ok {
-				want = append(want, t.Want...)
-				got = t.Got
-				continue
+			for _, leaf := range schemaLeaves(b) {
+				switch t, isType := leaf.ErrorKind.(*kind.Type); {
+				case len(leaf.InstanceLocation) > len(e.InstanceLocation):
+					deep = append(deep, leaf)
+				case isType:
+					want = append(want, t.Want...)
+					got = t.Got
+				default:
+					level = append(level, leaf)
+				}
 			}
-			deep = append(deep, leaves...)
 		}
-		if len(deep) > 0 {
+		switch {
+		case len(deep) > 0:
 			return deep
-		}
-		if len(want) > 0 {
+		case len(level) > 0:
+			return level
+		case len(want) > 0:
 			slices.Sort(want)
 			return []*jsonschema.ValidationError{{SchemaURL: e.SchemaURL, InstanceLocation: e.InstanceLocation,
 				ErrorKind: &kind.Type{Got: got, Want: slices.Compact(want)}}}
@@ -177,20 +183,11 @@ func schemaLeaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 	return out
 }
 
-func onlyTypeError(leaves []*jsonschema.ValidationError, loc []string) (*kind.Type, bool) {
-	if len(leaves) != 1 || !slices.Equal(leaves[0].InstanceLocation, loc) {
-		return nil, false
-	}
-	t, ok := leaves[0].ErrorKind.(*kind.Type)
-	return t, ok
-}
-
 // schemaDiag turns one schema error into a diagnostic located in root
 // (prefix is prepended to the instance location for the path).
 func (l *loader) schemaDiag(file string, root *yaml.Node, prefix []string, e *jsonschema.ValidationError) {
 	loc := e.InstanceLocation
 	keyNode, valNode := nodeAt(root, loc)
-	_ = keyNode
 	full := append(slices.Clone(prefix), loc...)
 	path := pointerPath(full)
 	pos := posOf(file, valNode)
@@ -210,6 +207,9 @@ func (l *loader) schemaDiag(file string, root *yaml.Node, prefix []string, e *js
 				Summary: fmt.Sprintf("unknown %s %q", what, p), Suggestion: suggest(p, allowed)})
 		}
 	case *kind.Required:
+		if keyNode != nil {
+			pos = posOf(file, keyNode)
+		}
 		for _, m := range k.Missing {
 			l.diags = append(l.diags, Diagnostic{Pos: pos, Path: path, Summary: fmt.Sprintf("missing required field %q", m)})
 		}
