@@ -144,6 +144,11 @@ func (er eventRange) pastEnd(ev *event) bool {
 	return false
 }
 
+// reachedEnd reports whether ev is the last event an id-bounded range asks for.
+func (er eventRange) reachedEnd(ev *event) bool {
+	return (er.untilID != 0 && ev.Seq >= er.untilID) || (er.untilUL != "" && ev.ULID >= er.untilUL)
+}
+
 // serveEvents streams one event endpoint: history first (when a since* is
 // given), then live events, ending at until* or when the client leaves.
 func (e *Emulator) serveEvents(route sseRoute) http.HandlerFunc {
@@ -197,6 +202,9 @@ func (e *Emulator) serveEvents(route sseRoute) http.HandlerFunc {
 				}
 				if flusher != nil {
 					flusher.Flush()
+				}
+				if er.reachedEnd(ev) {
+					return
 				}
 			}
 			if er.hasUntil && !er.untilT.IsZero() && !e.clock.Now().Before(er.untilT) {

@@ -101,7 +101,7 @@ type account struct {
 	Documents      []broker.Document      `json:"documents,omitempty"`
 	TrustedContact *broker.TrustedContact `json:"trusted_contact,omitempty"`
 	EnabledAssets  []string               `json:"enabled_assets,omitempty"`
-	Cash    decimal.Decimal            `json:"cash"`
+	Cash           decimal.Decimal        `json:"cash"`
 	// Reserved is cash promised to open buy orders, outgoing transfers and
 	// outgoing journals; available cash is Cash - Reserved.
 	Reserved decimal.Decimal `json:"reserved"`
