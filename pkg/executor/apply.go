@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sort"
 	"time"
 
@@ -104,8 +105,12 @@ func (e *Engine) finish(res *Result, op string, start time.Time, before int64) {
 		s.NotRun = len(res.Walk.NotRun)
 	}
 	res.Summary = s
+	title := titleOp(op)
+	if s.Failed > 0 || s.Skipped > 0 || s.NotRun > 0 {
+		title = strings.ToUpper(op[:1]) + op[1:] + " finished with errors"
+	}
 	msg := fmt.Sprintf("%s: %d added, %d changed, %d replaced, %d destroyed, %d unchanged, %d failed, %d skipped; %d requests in %s",
-		titleOp(op), s.Add, s.Change, s.Replace, s.Remove, s.NoOp, s.Failed, s.Skipped, s.Requests, res.Elapsed.Round(time.Millisecond))
+		title, s.Add, s.Change, s.Replace, s.Remove, s.NoOp, s.Failed, s.Skipped, s.Requests, res.Elapsed.Round(time.Millisecond))
 	e.opts.Reporter.Report(Event{Level: "info", Message: msg, Time: time.Now().UTC(), Type: EventChangeSummary, Changes: &s})
 }
 

@@ -126,7 +126,11 @@ func (r *Result) Err() error {
 func (r *Result) Table() string {
 	rows := make([][4]string, 0, len(r.Rows))
 	for _, x := range r.Rows {
-		rows = append(rows, [4]string{x.Address, x.Result, x.Status, x.ID})
+		st := x.Status
+		if len(st) > 60 {
+			st = st[:57] + "..."
+		}
+		rows = append(rows, [4]string{x.Address, x.Result, st, x.ID})
 	}
 	return formatSummaryTable(rows)
 }

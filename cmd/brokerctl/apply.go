@@ -1,0 +1,337 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/brokerctl/brokerctl/pkg/broker"
+	"github.com/brokerctl/brokerctl/pkg/emulator"
+	"github.com/brokerctl/brokerctl/pkg/executor"
+	"github.com/brokerctl/brokerctl/pkg/manifest"
+	"github.com/brokerctl/brokerctl/pkg/state"
+)
+
+func init() { register(newApplyCmd) }
+
+// applyOptions are the flags of apply (and, in part, destroy and plan).
+type applyOptions struct {
+	Files       []string
+	Vars        []string
+	VarFiles    []string
+	Parallelism int
+	FailFast    bool
+	Replace     []string
+	Yes         bool
+	JSON        bool
+	LockTimeout time.Duration
+}
+
+func (o *applyOptions) addManifestFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.Files, "file", "f", nil, "manifest file or directory (repeatable)")
+	f.StringArrayVar(&o.Vars, "var", nil, "set a variable: --var name=value (repeatable)")
+	f.StringArrayVar(&o.VarFiles, "var-file", nil, "YAML or JSON file of variables (repeatable)")
+	f.BoolVar(&o.JSON, "json", false, "print one JSON event per line instead of text")
+	_ = cmd.MarkFlagRequired("file")
+}
+
+func (o *applyOptions) addRunFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.IntVar(&o.Parallelism, "parallelism", executor.DefaultParallelism, "resources in flight at once (the rate limiter paces requests)")
+	f.BoolVar(&o.FailFast, "fail-fast", false, "start nothing new after the first failure")
+	f.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation (required for production without a terminal)")
+	f.DurationVar(&o.LockTimeout, "lock-timeout", 10*time.Second, "how long to wait for the state lock")
+}
+
+func newApplyCmd(g *Globals) *cobra.Command {
+	o := &applyOptions{}
+	cmd := &cobra.Command{
+		Use:   "apply -f MANIFEST...",
+		Short: "Create, update and wait for the resources of a manifest",
+		Long: `apply makes the Broker API match the manifest. It creates what state does
+not have yet, resumes creates a killed run left unfinished (reconciling
+before resending, so nothing is created twice), PATCHes changed accounts,
+reads data sources, waits for the statuses the manifest asks for, and
+records every step in state. Changed transfers, journals, batch journals
+and orders cannot change in place: apply refuses them unless --replace
+names them.
+
+Exit status: 0 success, 1 a resource failed, 2 invalid command line or manifest.`,
+		Example: `  brokerctl apply -f examples/manifests/quickstart.yaml
+  brokerctl apply -f onboarding.yaml --var batch=2026-11 --parallelism 64
+  brokerctl apply -f seed.yaml --replace journals.seed`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runApply(cmd.Context(), g, o)
+		},
+	}
+	o.addManifestFlags(cmd)
+	o.addRunFlags(cmd)
+	cmd.Flags().StringArrayVar(&o.Replace, "replace", nil, "replace this resource even if unchanged, or allow replacing a changed immutable one (repeatable)")
+	return cmd
+}
+
+func runApply(ctx context.Context, g *Globals, o *applyOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	cfg, err := loadManifest(g, o)
+	if err != nil {
+		return err
+	}
+	nodes, outputs, err := executor.FromManifest(cfg)
+	if err != nil {
+		return &UsageError{Err: err}
+	}
+	tgt, err := connect(ctx, g, o.Yes, "apply")
+	if err != nil {
+		return err
+	}
+	defer tgt.Close()
+	ws, err := lockState(ctx, g, "apply", o.LockTimeout)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	store, err := executor.NewStateStore(ctx, ws)
+	if err != nil {
+		return err
+	}
+	rep, stop := newReporter(ctx, g, o.JSON, len(nodes), tgt.Remote.Requests)
+	eng := executor.New(tgt.Remote, store, nodes, outputs, executor.Options{
+		Workspace: g.Workspace, Parallelism: o.Parallelism, FailFast: o.FailFast, Replace: o.Replace,
+		Reporter: rep, RequestsPerMinute: tgt.RPM,
+	})
+	res, err := eng.Apply(ctx)
+	stop()
+	if err != nil {
+		var refused *executor.RefusedError
+		if errors.As(err, &refused) {
+			return &ExitError{Code: exitFailure, Err: err}
+		}
+		return err
+	}
+	if !o.JSON {
+		fmt.Fprintln(g.Stdout)
+		fmt.Fprint(g.Stdout, res.Table())
+		if len(res.Outputs) > 0 {
+			fmt.Fprintln(g.Stdout, "\nOutputs:")
+			printOutputsText(g.Stdout, res.Outputs, false)
+		}
+	}
+	if werr := res.Err(); werr != nil {
+		return &ExitError{Code: exitFailure, Err: fmt.Errorf("apply failed: %w", werr)}
+	}
+	return nil
+}
+
+// loadManifest loads and validates the manifests; problems exit 2.
+func loadManifest(g *Globals, o *applyOptions) (*manifest.Config, error) {
+	vars := map[string]string{}
+	for _, v := range o.Vars {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok || k == "" {
+			return nil, &UsageError{Err: fmt.Errorf("--var %q: want name=value", v)}
+		}
+		vars[k] = val
+	}
+	cfg, diags := manifest.Load(o.Files, manifest.Options{
+		Vars: vars, VarFiles: o.VarFiles,
+		Getenv: func(k string) (string, bool) { v := g.Getenv(k); return v, v != "" },
+	})
+	for _, d := range diags {
+		fmt.Fprintln(g.Stderr, d.Error())
+	}
+	if diags.HasErrors() {
+		return nil, &ExitError{Code: exitUsage, Err: fmt.Errorf("%d error(s) in the manifest", len(diags.Errors()))}
+	}
+	return cfg, nil
+}
+
+// newReporter picks JSON lines, a live display on a terminal, or plain lines.
+func newReporter(ctx context.Context, g *Globals, jsonOut bool, total int, requests func() int64) (executor.Reporter, func()) {
+	if jsonOut {
+		return executor.NewJSONReporter(g.Stdout), func() {}
+	}
+	if f, ok := g.Stdout.(*os.File); ok && !g.NoColor && term.IsTerminal(int(f.Fd())) {
+		live := executor.NewLiveReporter(g.Stdout, total, requests)
+		live.Start(ctx, 200*time.Millisecond)
+		return live, live.Stop
+	}
+	return executor.NewLineReporter(g.Stdout), func() {}
+}
+
+// statePath is the state file or DSN of the workspace.
+func statePath(g *Globals) string {
+	if g.StatePath != "" {
+		return g.StatePath
+	}
+	return filepath.Join(".brokerctl", g.Workspace+".db")
+}
+
+func lockState(ctx context.Context, g *Globals, op string, timeout time.Duration) (state.Workspace, error) {
+	path := statePath(g)
+	if !strings.Contains(path, "://") {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("state directory: %w", err)
+		}
+	}
+	be, err := state.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	ws, err := be.Lock(ctx, g.Workspace, state.NewLockInfo(op, versionString()), timeout)
+	if err != nil {
+		be.Close()
+		return nil, err
+	}
+	return closingWorkspace{Workspace: ws, be: be}, nil
+}
+
+// closingWorkspace closes the backend with the workspace.
+type closingWorkspace struct {
+	state.Workspace
+	be state.Backend
+}
+
+func (c closingWorkspace) Close() error {
+	return errors.Join(c.Workspace.Close(), c.be.Close())
+}
+
+// target is where requests go.
+type target struct {
+	Name   string
+	Remote executor.Remote
+	RPM    int
+	close  func()
+}
+
+func (t *target) Close() {
+	if t.close != nil {
+		t.close()
+	}
+}
+
+// connect resolves --target/--endpoint and credentials into a Remote. With
+// no target and no credentials it starts the built-in emulator on a
+// loopback port, keeping its data next to the state so re-runs see the
+// same objects. Production needs --target production and a confirmation.
+func connect(ctx context.Context, g *Globals, yes bool, op string) (*target, error) {
+	creds, found, err := broker.LoadCredentials(g.Getenv, g.ConfigFile)
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	endpoint := creds.Endpoint
+	if g.Endpoint != "" {
+		endpoint = g.Endpoint
+	}
+	name := g.Target
+	switch name {
+	case "":
+		if !found && endpoint == "" {
+			name = "emulator"
+			fmt.Fprintln(g.Stderr, "brokerctl: no credentials set; using the built-in emulator (set APCA_API_KEY_ID and APCA_API_SECRET_KEY, or --target sandbox, for the real API)")
+		} else {
+			name = "sandbox"
+		}
+	case "emulator", "sandbox", "production":
+	default:
+		return nil, &UsageError{Err: fmt.Errorf("--target %q: want emulator, sandbox or production", name)}
+	}
+	if name == "emulator" {
+		return startEmulator(ctx, g)
+	}
+	if endpoint == "" {
+		endpoint = name
+	}
+	url, err := broker.ResolveEndpoint(endpoint)
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	if url == broker.ProductionURL && name != "production" {
+		return nil, &UsageError{Err: errors.New("the production endpoint needs an explicit --target production")}
+	}
+	if name == "production" {
+		if err := confirm(g, yes, op, "PRODUCTION"); err != nil {
+			return nil, err
+		}
+	}
+	if !found {
+		return nil, &UsageError{Err: fmt.Errorf("--target %s needs credentials: set %s and %s, or key_id and secret_key in --config", name, broker.EnvKeyID, broker.EnvSecret)}
+	}
+	client, err := broker.New(broker.Config{BaseURL: url, KeyID: creds.KeyID, Secret: creds.Secret})
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	return &target{Name: name, Remote: executor.NewBrokerRemote(client), RPM: broker.DefaultRequestsPerMinute}, nil
+}
+
+func startEmulator(ctx context.Context, g *Globals) (*target, error) {
+	opts := emulator.Options{}
+	if p := statePath(g); !strings.Contains(p, "://") {
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err == nil {
+			opts.DataFile = filepath.Join(filepath.Dir(p), "emulator-"+g.Workspace+".json")
+		}
+	}
+	srv, err := emulator.Start(ctx, "127.0.0.1:0", opts)
+	if err != nil {
+		return nil, err
+	}
+	client, err := broker.New(broker.Config{BaseURL: srv.URL, KeyID: emulator.DefaultKeyID, Secret: emulator.DefaultSecret, RequestsPerMinute: emulator.DefaultRequestsPerMinute})
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	return &target{Name: "emulator", Remote: executor.NewBrokerRemote(client), RPM: emulator.DefaultRequestsPerMinute, close: func() { srv.Close() }}, nil
+}
+
+// confirm accepts --yes, or asks for "yes" on a terminal; without a
+// terminal it refuses.
+func confirm(g *Globals, yes bool, op, where string) error {
+	if yes {
+		return nil
+	}
+	f, ok := g.Stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return &UsageError{Err: fmt.Errorf("refusing to %s in %s without confirmation: pass --yes", op, strings.ToLower(where))}
+	}
+	fmt.Fprintf(g.Stderr, "This will %s resources in %s. Type 'yes' to continue: ", op, where)
+	return readYes(g.Stdin, op)
+}
+
+func readYes(r io.Reader, op string) error {
+	line, _ := bufio.NewReader(r).ReadString('\n')
+	if strings.TrimSpace(line) != "yes" {
+		return &ExitError{Code: exitFailure, Err: fmt.Errorf("%s cancelled", op)}
+	}
+	return nil
+}
+
+// printOutputsText prints "name = value" lines; sensitive values are hidden
+// unless reveal.
+func printOutputsText(w io.Writer, outs map[string]executor.OutputValue, reveal bool) {
+	names := make([]string, 0, len(outs))
+	for k := range outs {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		v := outs[k]
+		if v.Sensitive && !reveal {
+			fmt.Fprintf(w, "%s = <sensitive>\n", k)
+			continue
+		}
+		fmt.Fprintf(w, "%s = %s\n", k, formatValue(v.Value))
+	}
+}

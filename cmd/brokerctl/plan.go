@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/brokerctl/brokerctl/pkg/executor"
+	"github.com/brokerctl/brokerctl/pkg/state"
+)
+
+func init() { register(newPlanCmd) }
+
+func newPlanCmd(g *Globals) *cobra.Command {
+	o := &applyOptions{}
+	var detailed bool
+	cmd := &cobra.Command{
+		Use:   "plan -f MANIFEST...",
+		Short: "Show what apply would do, and how many requests it would take",
+		Long: `plan compares the manifest with the state of the last apply and lists, for
+every resource, whether apply would create, update, replace, resume or
+leave it, plus resources in state the manifest no longer declares
+(orphaned). It sends no request. It also states how many HTTP calls apply
+will make (creates, updates, reconciles, waits: about zero each with event
+streams, at least one each when polling) and the least time they take at
+the rate limit. Personal data is never printed.
+
+With --detailed-exitcode: 0 no changes, 2 changes, 1 error.`,
+		Example: `  brokerctl plan -f onboarding.yaml
+  brokerctl plan -f onboarding.yaml --detailed-exitcode --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runPlan(cmd.Context(), g, o, detailed)
+		},
+	}
+	o.addManifestFlags(cmd)
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 with no changes, 2 with changes, 1 on error")
+	cmd.Flags().StringArrayVar(&o.Replace, "replace", nil, "plan replacing this resource (repeatable)")
+	return cmd
+}
+
+func runPlan(ctx context.Context, g *Globals, o *applyOptions, detailed bool) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	cfg, err := loadManifest(g, o)
+	if err != nil {
+		if detailed {
+			return &ExitError{Code: exitFailure, Err: err}
+		}
+		return err
+	}
+	nodes, outputs, err := executor.FromManifest(cfg)
+	if err != nil {
+		return &UsageError{Err: err}
+	}
+	store, closeStore, err := readState(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	eng := executor.New(nil, store, nodes, outputs, executor.Options{Workspace: g.Workspace, Replace: o.Replace})
+	p, err := eng.Plan(ctx)
+	if err != nil {
+		return &ExitError{Code: exitFailure, Err: err}
+	}
+	if o.JSON {
+		rep := executor.NewJSONReporter(g.Stdout)
+		for _, c := range append(append([]executor.Change{}, p.Changes...), p.Orphans...) {
+			rep.Report(executor.Event{Level: "info", Type: executor.EventPlannedChange, Time: time.Now().UTC(),
+				Message: fmt.Sprintf("%s: plan to %s", c.Address, c.Action),
+				Hook:    &executor.Hook{Address: c.Address, Kind: c.Kind, Action: c.Action, RemoteID: c.RemoteID}})
+		}
+		s := p.Summary
+		rep.Report(executor.Event{Level: "info", Type: executor.EventChangeSummary, Time: time.Now().UTC(), Changes: &s,
+			Message: summaryLine(p)})
+	} else {
+		printPlan(g.Stdout, p)
+	}
+	if detailed && p.HasChanges() {
+		return &ExitError{Code: 2}
+	}
+	return nil
+}
+
+// readState opens the workspace read-only; a missing state file is empty state.
+func readState(ctx context.Context, g *Globals) (executor.Store, func(), error) {
+	path := statePath(g)
+	if !strings.Contains(path, "://") {
+		if _, err := os.Stat(path); os.IsNotExist(err) {
+			return emptyStore{}, func() {}, nil
+		}
+	}
+	be, err := state.Open(ctx, path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	r, err := be.Open(ctx, g.Workspace)
+	if err != nil {
+		be.Close()
+		return nil, nil, err
+	}
+	store, err := executor.NewReadOnlyStore(ctx, r)
+	if err != nil {
+		r.Close()
+		be.Close()
+		return nil, nil, err
+	}
+	return store, func() { r.Close(); be.Close() }, nil
+}
+
+// emptyStore is the state of a workspace never applied.
+type emptyStore struct{}
+
+func (emptyStore) Salt() []byte                                     { return nil }
+func (emptyStore) List(context.Context) ([]executor.Record, error) { return nil, nil }
+func (emptyStore) Get(context.Context, string) (executor.Record, bool, error) {
+	return executor.Record{}, false, nil
+}
+func (emptyStore) Put(context.Context, executor.Record) error { return fmt.Errorf("read-only") }
+func (emptyStore) SetOutputs(context.Context, map[string]executor.OutputValue) error {
+	return fmt.Errorf("read-only")
+}
+
+var planSymbols = map[executor.Action]string{
+	executor.ActionCreate: "+", executor.ActionResume: "~+", executor.ActionUpdate: "~", executor.ActionReplace: "-/+",
+	executor.ActionNoOp: " ", executor.ActionRead: "<=", executor.ActionImport: "<-", executor.ActionOrphan: "?",
+}
+
+func printPlan(w io.Writer, p *executor.Plan) {
+	for _, c := range append(append([]executor.Change{}, p.Changes...), p.Orphans...) {
+		if c.Action == executor.ActionNoOp {
+			continue
+		}
+		line := fmt.Sprintf("%3s %s: %s", planSymbols[c.Action], c.Address, c.Action)
+		if c.RemoteID != "" {
+			line += " (id " + c.RemoteID + ")"
+		}
+		if len(c.Fields) > 0 {
+			line += " fields: " + strings.Join(c.Fields, ", ")
+		}
+		if c.Reason != "" {
+			line += " - " + c.Reason
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, summaryLine(p))
+	c := p.Calls
+	fmt.Fprintf(w, "Requests: %d (creates %d, updates %d, reconciles %d, reads %d, deletes %d); %d status waits cost ~0 requests with event streams, at least %d when polling.\n",
+		c.Total(false), c.Creates, c.Updates, c.Reconciles, c.Reads, c.Deletes, c.Waits, c.Waits)
+	fmt.Fprintf(w, "Lower bound at the rate limit: %s (streams) to %s (polling).\n",
+		p.LowerBound.Round(time.Second), lowerBoundPolling(p).Round(time.Second))
+}
+
+func lowerBoundPolling(p *executor.Plan) time.Duration {
+	if p.Calls.Total(false) == 0 {
+		return time.Duration(float64(p.Calls.Waits) / 1000 * float64(time.Minute))
+	}
+	return time.Duration(float64(p.LowerBound) * float64(p.Calls.Total(true)) / float64(p.Calls.Total(false)))
+}
+
+func summaryLine(p *executor.Plan) string {
+	s := p.Summary
+	line := fmt.Sprintf("Plan: %d to add, %d to change, %d to replace, %d to import, %d to read, %d unchanged.", s.Add, s.Change, s.Replace, s.Import, s.Read, s.NoOp)
+	if s.Orphaned > 0 {
+		line += fmt.Sprintf(" %d orphaned (in state, not in the manifest).", s.Orphaned)
+	}
+	if !p.HasChanges() {
+		line = "No changes. " + line
+	}
+	return line
+}
