@@ -92,4 +92,3 @@ func runDestroy(ctx context.Context, g *Globals, o *applyOptions) error {
 	}
 	return nil
 }
-

@@ -117,7 +117,7 @@ func readState(ctx context.Context, g *Globals) (executor.Store, func(), error) 
 // emptyStore is the state of a workspace never applied.
 type emptyStore struct{}
 
-func (emptyStore) Salt() []byte                                     { return nil }
+func (emptyStore) Salt() []byte                                    { return nil }
 func (emptyStore) List(context.Context) ([]executor.Record, error) { return nil, nil }
 func (emptyStore) Get(context.Context, string) (executor.Record, bool, error) {
 	return executor.Record{}, false, nil
