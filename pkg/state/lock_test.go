@@ -2,8 +2,10 @@ package state
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -218,6 +220,64 @@ func TestLockFileModes(t *testing.T) {
 		}
 		if got := fi.Mode().String(); got != want {
 			t.Errorf("%s: mode %s, want %s", p, got, want)
+		}
+	}
+}
+
+// TestHeldByExprKeys checks the pg_locks lookup for keys whose high or low
+// half has the sign bit set, as the hash gives half the time.
+func TestHeldByExprKeys(t *testing.T) {
+	ctx := context.Background()
+	b := openBackend(t, newPostgresSchema(t, "")).(*pgBackend)
+	holder, err := b.connect(ctx, "test holder")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(ctx)
+	q := replaceParams(`SELECT `+heldByExpr, "$1", "$2")
+	for _, key := range []int64{-1, -5_000_000_000, 1, 5_000_000_000, -9223372036854775808, 9223372036854775807, 0x7fffffff_80000000} {
+		var got bool
+		if err := holder.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got); err != nil || !got {
+			t.Fatalf("lock %d: %v %v", key, got, err)
+		}
+		var held, heldByOther, heldByHolder bool
+		pid := int32(holder.PgConn().PID())
+		if err := b.s.conn.QueryRow(ctx, q, key, nil).Scan(&held); err != nil {
+			t.Fatal(err)
+		}
+		b.s.conn.QueryRow(ctx, q, key, pid+100000).Scan(&heldByOther)
+		b.s.conn.QueryRow(ctx, q, key, pid).Scan(&heldByHolder)
+		if !held || heldByOther || !heldByHolder {
+			t.Errorf("key %d: held=%v heldByOther=%v heldByHolder=%v", key, held, heldByOther, heldByHolder)
+		}
+		holder.Exec(ctx, `SELECT pg_advisory_unlock($1)`, key)
+		if err := b.s.conn.QueryRow(ctx, q, key, nil).Scan(&held); err != nil || held {
+			t.Errorf("key %d still held after unlock: %v", key, err)
+		}
+	}
+}
+
+func TestSQLitePragmas(t *testing.T) {
+	b := openBackend(t, filepath.Join(t.TempDir(), "p.db")).(*sqliteBackend)
+	ctx := context.Background()
+	// Check several pooled connections, not just the first.
+	conns := make([]*sql.Conn, 3)
+	for i := range conns {
+		c, err := b.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	for _, c := range conns {
+		var mode string
+		var sync, busy int
+		c.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode)
+		c.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync)
+		c.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&busy)
+		if mode != "wal" || sync != 2 || busy != 10000 {
+			t.Errorf("journal_mode=%s synchronous=%d busy_timeout=%d, want wal, 2 (FULL), 10000", mode, sync, busy)
 		}
 	}
 }

@@ -33,6 +33,15 @@ func (b *pgBackend) Lock(ctx context.Context, workspace string, info LockInfo, t
 	if err != nil {
 		return nil, fmt.Errorf("lock workspace %s: %w", workspace, err)
 	}
+	// Put must be durable when it returns, whatever the server's default.
+	if _, err := conn.Exec(ctx, `SET synchronous_commit = on`); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("lock workspace %s: %w", workspace, err)
+	}
+	// An apply may sit idle for minutes while it waits on the Broker API; a
+	// server-side idle_session_timeout (PostgreSQL 14+) must not end the
+	// session that holds the lock. Older servers lack the setting: ignore.
+	conn.Exec(ctx, `SET idle_session_timeout = 0`)
 	ok, err := pollLock(ctx, timeout, func() (bool, error) {
 		var got bool
 		err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got)
