@@ -21,12 +21,12 @@ const postgresEnv = "BROKERCTL_TEST_POSTGRES"
 // of a fresh, empty store that is removed when the test ends.
 type backendKind struct {
 	name   string
-	newDSN func(t *testing.T) string
+	newDSN func(t testing.TB) string
 }
 
 var backendKinds = []backendKind{
-	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "state", "test.db") }},
-	{"postgres", func(t *testing.T) string { return newPostgresSchema(t, "") }},
+	{"sqlite", func(t testing.TB) string { return filepath.Join(t.TempDir(), "state", "test.db") }},
+	{"postgres", func(t testing.TB) string { return newPostgresSchema(t, "") }},
 }
 
 // forEachBackend runs f as a subtest per backend.
@@ -38,7 +38,7 @@ func forEachBackend(t *testing.T, f func(t *testing.T, bk backendKind)) {
 }
 
 // postgresURL returns the test server's URL or skips the test.
-func postgresURL(t *testing.T) string {
+func postgresURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv(postgresEnv)
 	if u == "" {
@@ -49,7 +49,7 @@ func postgresURL(t *testing.T) string {
 
 // newPostgresSchema returns a DSN for a fresh schema (named schema if not
 // empty) in the test database and drops the schema when the test ends.
-func newPostgresSchema(t *testing.T, schema string) string {
+func newPostgresSchema(t testing.TB, schema string) string {
 	t.Helper()
 	base := postgresURL(t)
 	if schema == "" {

@@ -139,10 +139,12 @@ func replaceParams(q, key, pid string) string {
 	return string(out)
 }
 
-// lockRow returns the holder a blocked Lock reports.
+// lockRow returns the holder a blocked Lock reports: nil unless the
+// recorded session still holds the lock (the current holder may not have
+// written its record yet, replacing one left by a dead holder).
 func (b *pgBackend) lockRow(ctx context.Context, conn *pgx.Conn, workspace string) (*LockInfo, error) {
 	r, err := b.readLockRow(ctx, conn, workspace)
-	if err != nil || r == nil {
+	if err != nil || r == nil || !r.live {
 		return nil, err
 	}
 	return &r.LockInfo, nil
