@@ -316,7 +316,10 @@ func (c *Client) send(ctx context.Context, rc *retryablehttp.Client, method, pat
 	if co.attempts != nil {
 		*co.attempts = ci.attempts.Load()
 	}
-	if err != nil && resp == nil {
+	if err != nil {
+		if resp != nil {
+			_ = resp.Body.Close()
+		}
 		if !ci.replayable && ci.maybeProcessed.Load() {
 			return nil, nil, nil, c.outcomeUnknown(method, path, err)
 		}
@@ -359,3 +362,11 @@ func pathf(format string, args ...string) string {
 	}
 	return fmt.Sprintf(format, esc...)
 }
+
+// String describes the client without its secret.
+func (c *Client) String() string {
+	return "broker.Client{" + c.baseURL + ", key " + redactedKey(c.keyID) + "}"
+}
+
+// GoString is used by %#v; it never prints the secret.
+func (c *Client) GoString() string { return c.String() }

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -23,6 +24,7 @@ type recorded struct {
 	Method, Path, RawPath, Query string
 	Header                       http.Header
 	Body                         []byte
+	Ctx                          context.Context // the server-side request context
 }
 
 // recorder is an httptest server that records requests and answers with
@@ -34,7 +36,7 @@ type recorder struct {
 
 func (r *recorder) add(req *http.Request) recorded {
 	body, _ := io.ReadAll(req.Body)
-	rec := recorded{Method: req.Method, Path: req.URL.Path, RawPath: req.URL.EscapedPath(), Query: req.URL.RawQuery, Header: req.Header.Clone(), Body: body}
+	rec := recorded{Method: req.Method, Path: req.URL.Path, RawPath: req.URL.EscapedPath(), Query: req.URL.RawQuery, Header: req.Header.Clone(), Body: body, Ctx: req.Context()}
 	r.mu.Lock()
 	r.reqs = append(r.reqs, rec)
 	r.mu.Unlock()

@@ -74,7 +74,7 @@ func retryableStatus(code int) bool {
 
 // CheckRetry is the client's retry policy, in go-retryablehttp's shape:
 //
-//   - a cancelled context stops everything;
+//   - a cancelled context stops any retry (a final answer is still returned);
 //   - 429 is always retried: the server refused the request unprocessed;
 //   - a connection error before anything was sent (NotSent) is always retried;
 //   - other transport errors and 500/502/503/504 are retried only when the
@@ -82,25 +82,28 @@ func retryableStatus(code int) bool {
 //     the server may already have acted on it;
 //   - everything else (2xx, 4xx, non-replayable failures) is final.
 //
-// It never returns an error of its own: the client classifies the final
-// outcome (APIError, OutcomeUnknownError).
+// Its only error is the context's, when a retry is due but ctx is done; the
+// client classifies the final outcome (APIError, OutcomeUnknownError).
 func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, ctx.Err()
-	}
 	replayable := false
 	if ci := callInfoFrom(ctx); ci != nil {
 		replayable = ci.replayable
 	} else if resp != nil && resp.Request != nil {
 		replayable = ReplayableRequest(resp.Request)
 	}
-	if err != nil {
-		return NotSent(err) || replayable, nil
+	var retry bool
+	switch {
+	case err != nil:
+		retry = NotSent(err) || replayable
+	case resp.StatusCode == http.StatusTooManyRequests:
+		retry = true
+	default:
+		retry = replayable && retryableStatus(resp.StatusCode)
 	}
-	if resp.StatusCode == http.StatusTooManyRequests {
-		return true, nil
+	if retry && ctx.Err() != nil {
+		return false, ctx.Err()
 	}
-	return replayable && retryableStatus(resp.StatusCode), nil
+	return retry, nil
 }
 
 // NewBackoff returns a go-retryablehttp Backoff: when the response carries

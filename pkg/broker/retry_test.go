@@ -70,6 +70,9 @@ func TestCheckRetryPolicy(t *testing.T) {
 		if ok, err := CheckRetry(ctx, resp(get, 503), nil); ok || !errors.Is(err, context.Canceled) {
 			t.Errorf("got %v, %v", ok, err)
 		}
+		if ok, err := CheckRetry(ctx, resp(get, 200), nil); ok || err != nil {
+			t.Errorf("a final answer must not be turned into an error: %v, %v", ok, err)
+		}
 	})
 	t.Run("no call info falls back to the request", func(t *testing.T) {
 		if ok, _ := CheckRetry(context.Background(), resp(post("k"), 503), nil); !ok {
