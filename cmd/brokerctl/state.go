@@ -33,7 +33,7 @@ hashes; state show prints records as stored.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newStateListCmd(g), newStateShowCmd(g), newStateWorkspacesCmd(g),
-		newStateUnlockCmd(g), newStateMigrateCmd(g))
+		newStateHistoryCmd(g), newStateUnlockCmd(g), newStateMigrateCmd(g))
 	return cmd
 }
 
@@ -377,5 +377,71 @@ migrate refuses a destination workspace that already has state unless
 	f.StringVar(&toWorkspace, "to-workspace", "", "destination workspace (default: the source workspace)")
 	f.BoolVar(&force, "force", false, "replace a destination workspace that already has state")
 	f.DurationVar(&lockTimeout, "lock-timeout", 10*time.Second, "how long to wait for each workspace's lock")
+	return cmd
+}
+
+func newStateHistoryCmd(g *Globals) *cobra.Command {
+	var limit int
+	var output string
+	cmd := &cobra.Command{
+		Use:   "history",
+		Short: "List the recent runs that locked a workspace",
+		Long: `List the runs that locked the selected workspace, newest first: operation,
+lock ID, start and end, and result: running, finished (lock released) or
+interrupted (the process died or its lock was broken; the next apply resumes
+it).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "table" && output != "json" {
+				return &UsageError{Err: fmt.Errorf("invalid --output %q: use table or json", output)}
+			}
+			if limit < 1 {
+				return &UsageError{Err: fmt.Errorf("invalid --limit %d: must be at least 1", limit)}
+			}
+			ctx := cmd.Context()
+			loc, err := stateLocation(g)
+			if err != nil {
+				return err
+			}
+			var runs []state.Run
+			be, err := openStateBackend(ctx, loc)
+			switch {
+			case errors.As(err, new(errNoState)):
+			case err != nil:
+				return err
+			default:
+				defer be.Close()
+				h, ok := be.(state.RunHistory)
+				if !ok {
+					return errors.New("this state backend keeps no run history")
+				}
+				if runs, err = h.Runs(ctx, g.Workspace, limit); err != nil {
+					return err
+				}
+			}
+			if output == "json" {
+				if runs == nil {
+					runs = []state.Run{}
+				}
+				return stateWriteJSON(g.Stdout, runs)
+			}
+			if len(runs) == 0 {
+				_, err := fmt.Fprintf(g.Stdout, "No runs in workspace %s.\n", g.Workspace)
+				return err
+			}
+			tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "STARTED\tOPERATION\tRESULT\tDURATION\tLOCK ID")
+			for _, r := range runs {
+				dur := "-"
+				if !r.Finished.IsZero() {
+					dur = r.Finished.Sub(r.Started).Round(time.Second).String()
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Started.UTC().Format(time.RFC3339), r.Operation, r.Result, dur, r.LockID)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().IntVarP(&limit, "limit", "n", 20, "show at most this many runs")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	return cmd
 }

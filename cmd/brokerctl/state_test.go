@@ -93,6 +93,14 @@ func TestStateListShow(t *testing.T) {
 	if code != 0 || out != "ci\n" {
 		t.Errorf("workspaces: %d %q", code, out)
 	}
+	code, out, _ = runState(t, "state", "history", "--state", path, "--workspace", "ci")
+	if code != 0 || !strings.Contains(out, "apply      finished") || !strings.Contains(out, "LOCK ID") {
+		t.Errorf("history: %d\n%s", code, out)
+	}
+	code, out, _ = runState(t, "state", "history", "--state", path, "-o", "json")
+	if code != 0 || out != "[]\n" {
+		t.Errorf("history of an empty workspace: %d %q", code, out)
+	}
 	// Another workspace of the same file is empty.
 	code, out, _ = runState(t, "state", "list", "--state", path)
 	if code != 0 || !strings.Contains(out, "No resources in workspace default.") {
