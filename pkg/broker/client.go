@@ -320,6 +320,7 @@ func (c *Client) send(ctx context.Context, rc *retryablehttp.Client, method, pat
 		if resp != nil {
 			_ = resp.Body.Close()
 		}
+		err = withoutQuery(err)
 		if !ci.replayable && ci.maybeProcessed.Load() {
 			return nil, nil, nil, c.outcomeUnknown(method, path, err)
 		}
@@ -370,3 +371,23 @@ func (c *Client) String() string {
 
 // GoString is used by %#v; it never prints the secret.
 func (c *Client) GoString() string { return c.String() }
+
+// withoutQuery drops the query string from a *url.Error's URL: queries can
+// hold personal data (account search by name or email) that must not end
+// up in error messages.
+func withoutQuery(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	if u, perr := url.Parse(ue.URL); perr == nil && u.RawQuery != "" {
+		u.RawQuery = ""
+		cp := *ue
+		cp.URL = u.String()
+		if ue == err {
+			return &cp
+		}
+		return fmt.Errorf("%s %s: %w", ue.Op, cp.URL, ue.Err)
+	}
+	return err
+}

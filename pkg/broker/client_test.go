@@ -13,7 +13,9 @@ import (
 	"time"
 )
 
-func sample(t *testing.T, name string) []byte {
+func sample(t testing.TB, name string) []byte { return sampleBytes(t, name) }
+
+func sampleBytes(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile("testdata/" + name)
 	if err != nil {
