@@ -220,7 +220,7 @@ func TestStatePostgres(t *testing.T) {
 	}
 	defer w.Close()
 	code, out, _ = runState(t, "state", "list", "--state", dsn)
-	if !strings.Contains(out, "workspace default is locked by") || !strings.Contains(out, info.ID) {
+	if code != 0 || !strings.Contains(out, "workspace default is locked by") || !strings.Contains(out, info.ID) {
 		t.Errorf("list does not show the lock holder:\n%s", out)
 	}
 	code, out, errs = runState(t, "state", "unlock", "--state", dsn, "--force", "--yes", info.ID)
