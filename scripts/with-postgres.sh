@@ -77,10 +77,14 @@ if [ "$(id -u)" -eq 0 ]; then
 	fi
 fi
 
+# as_pg runs a PostgreSQL tool as the server's user, from a directory that
+# user can enter (the caller's may be private, e.g. under /root).
+as_pg() { (cd "$TMP" && "${RUN[@]}" "$@"); }
+
 STARTED=0
 cleanup() {
 	if [ "$STARTED" = 1 ]; then
-		"${RUN[@]}" "$PG_CTL" -D "$DATA" -m immediate -w stop >/dev/null 2>&1 || true
+		as_pg "$PG_CTL" -D "$DATA" -m immediate -w stop >/dev/null 2>&1 || true
 	fi
 	rm -rf "$TMP"
 }
@@ -88,7 +92,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-"${RUN[@]}" "$INITDB" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --no-locale >"$TMP/initdb.log" 2>&1 || {
+as_pg "$INITDB" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --no-locale >"$TMP/initdb.log" 2>&1 || {
 	cat "$TMP/initdb.log" >&2
 	log "initdb failed"
 	exit 1
@@ -102,7 +106,7 @@ EOF
 started=false
 for attempt in 1 2 3 4 5; do
 	PORT=$(free_port)
-	if "${RUN[@]}" "$PG_CTL" -D "$DATA" -l "$TMP/server.log" -w -t 30 \
+	if as_pg "$PG_CTL" -D "$DATA" -l "$TMP/server.log" -w -t 30 \
 		-o "-c listen_addresses=127.0.0.1 -p $PORT -k $SOCK -c fsync=off -c max_connections=200" start >/dev/null 2>&1; then
 		started=true
 		break
@@ -118,7 +122,7 @@ STARTED=1
 
 DB=brokerctl_test
 if [ -n "$PSQL" ]; then
-	"${RUN[@]}" "$PSQL" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q -c "CREATE DATABASE $DB" >/dev/null
+	as_pg "$PSQL" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q -c "CREATE DATABASE $DB" >/dev/null
 else
 	DB=postgres
 fi
