@@ -19,7 +19,8 @@ import (
 // is byte-identical. Values produced by arithmetic have no remembered text and
 // print in shopspring/decimal's canonical form.
 //
-// The zero value is 0. Decimal marshals as a JSON string and unmarshals from a
+// Compare values with Cmp or Equal, never ==: "1.0" and "1" are equal
+// numbers with different texts. The zero value is 0. Decimal marshals as a JSON string and unmarshals from a
 // JSON string or a JSON number (alpaca-py sends numbers). Optional or nullable
 // amounts are *Decimal.
 type Decimal struct {
@@ -229,3 +230,15 @@ func (d *Date) UnmarshalText(b []byte) error {
 	*d = v
 	return nil
 }
+
+// NumericDecimal is a Decimal that the API types as a JSON number rather
+// than a string (identity.annual_income_min and the other income and net
+// worth bounds). It marshals as a bare number literal, keeping its text, and
+// unmarshals from a number or a string.
+type NumericDecimal struct{ Decimal }
+
+// NewNumericDecimal wraps d.
+func NewNumericDecimal(d Decimal) *NumericDecimal { return &NumericDecimal{d} }
+
+// MarshalJSON writes the number literal, e.g. 30000 or 1234.5.
+func (n NumericDecimal) MarshalJSON() ([]byte, error) { return []byte(n.String()), nil }

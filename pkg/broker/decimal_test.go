@@ -110,3 +110,17 @@ func TestDate(t *testing.T) {
 		t.Fatalf("want error naming value, got %v", err)
 	}
 }
+
+func TestNumericDecimal(t *testing.T) {
+	var id Identity
+	if err := json.Unmarshal([]byte(`{"annual_income_min":30000,"annual_income_max":"50000.50","visa_type":null,"visa_expiration_date":null,"date_of_departure_from_usa":null,"permanent_resident":null}`), &id); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(id)
+	if !strings.Contains(string(out), `"annual_income_min":30000,"annual_income_max":50000.50`) {
+		t.Errorf("numeric fields not written as numbers: %s", out)
+	}
+	if id.AnnualIncomeMax.Cmp(MustDecimal("50000.5")) != 0 {
+		t.Errorf("value %s", id.AnnualIncomeMax)
+	}
+}

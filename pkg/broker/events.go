@@ -35,7 +35,7 @@ type SSEEvent struct {
 }
 
 // ReadSSE reads Server-Sent Events from r and calls fn for each event that
-// has data. Lines starting with ':' are comments ("you are reading too
+// has non-empty data (an empty "data:" is treated as a keep-alive). Lines starting with ':' are comments ("you are reading too
 // slowly"), a blank line ends an event, data:/event:/id: fields are
 // understood and retry: ignored. For robustness it also accepts a JSON
 // object pretty-printed across lines after "data:" (lines that are not
@@ -49,8 +49,8 @@ func ReadSSE(r io.Reader, fn func(SSEEvent) error) error {
 	hasData := false
 	flush := func() error {
 		defer func() { ev, hasData = SSEEvent{}, false; data.Reset() }()
-		if !hasData {
-			return nil
+		if !hasData || data.Len() == 0 {
+			return nil // no data, or an empty "data:" keep-alive
 		}
 		ev.Data = bytes.Clone(data.Bytes())
 		return fn(ev)

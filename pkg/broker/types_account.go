@@ -114,34 +114,34 @@ type Contact struct {
 // Identity is the account holder's identity. TaxID is write-only: the API
 // does not echo it in responses.
 type Identity struct {
-	GivenName                      string   `json:"given_name"`
-	FamilyName                     string   `json:"family_name"`
-	MiddleName                     string   `json:"middle_name,omitempty"`
-	DateOfBirth                    Date     `json:"date_of_birth,omitzero"`
-	TaxID                          string   `json:"tax_id,omitempty"`
-	TaxIDType                      string   `json:"tax_id_type,omitempty"`
-	CountryOfCitizenship           string   `json:"country_of_citizenship,omitempty"`
-	CountryOfBirth                 string   `json:"country_of_birth,omitempty"`
-	CountryOfTaxResidence          string   `json:"country_of_tax_residence,omitempty"`
-	FundingSource                  []string `json:"funding_source,omitzero"`
-	VisaType                       *string  `json:"visa_type"`
-	VisaExpirationDate             *Date    `json:"visa_expiration_date"`
-	DateOfDepartureFromUSA         *Date    `json:"date_of_departure_from_usa"`
-	PermanentResident              *bool    `json:"permanent_resident"`
-	AnnualIncomeMin                *Decimal `json:"annual_income_min,omitempty"`
-	AnnualIncomeMax                *Decimal `json:"annual_income_max,omitempty"`
-	LiquidNetWorthMin              *Decimal `json:"liquid_net_worth_min,omitempty"`
-	LiquidNetWorthMax              *Decimal `json:"liquid_net_worth_max,omitempty"`
-	TotalNetWorthMin               *Decimal `json:"total_net_worth_min,omitempty"`
-	TotalNetWorthMax               *Decimal `json:"total_net_worth_max,omitempty"`
-	MaritalStatus                  string   `json:"marital_status,omitempty"`
-	NumberOfDependents             *int     `json:"number_of_dependents,omitempty"`
-	InvestmentExperienceWithStocks string   `json:"investment_experience_with_stocks,omitempty"`
-	InvestmentExperienceWithOption string   `json:"investment_experience_with_options,omitempty"`
-	InvestmentObjective            string   `json:"investment_objective,omitempty"`
-	InvestmentTimeHorizon          string   `json:"investment_time_horizon,omitempty"`
-	LiquidityNeeds                 string   `json:"liquidity_needs,omitempty"`
-	RiskTolerance                  string   `json:"risk_tolerance,omitempty"`
+	GivenName                      string          `json:"given_name"`
+	FamilyName                     string          `json:"family_name"`
+	MiddleName                     string          `json:"middle_name,omitempty"`
+	DateOfBirth                    Date            `json:"date_of_birth,omitzero"`
+	TaxID                          string          `json:"tax_id,omitempty"`
+	TaxIDType                      string          `json:"tax_id_type,omitempty"`
+	CountryOfCitizenship           string          `json:"country_of_citizenship,omitempty"`
+	CountryOfBirth                 string          `json:"country_of_birth,omitempty"`
+	CountryOfTaxResidence          string          `json:"country_of_tax_residence,omitempty"`
+	FundingSource                  []string        `json:"funding_source,omitzero"`
+	VisaType                       *string         `json:"visa_type"`
+	VisaExpirationDate             *Date           `json:"visa_expiration_date"`
+	DateOfDepartureFromUSA         *Date           `json:"date_of_departure_from_usa"`
+	PermanentResident              *bool           `json:"permanent_resident"`
+	AnnualIncomeMin                *NumericDecimal `json:"annual_income_min,omitempty"`
+	AnnualIncomeMax                *NumericDecimal `json:"annual_income_max,omitempty"`
+	LiquidNetWorthMin              *NumericDecimal `json:"liquid_net_worth_min,omitempty"`
+	LiquidNetWorthMax              *NumericDecimal `json:"liquid_net_worth_max,omitempty"`
+	TotalNetWorthMin               *NumericDecimal `json:"total_net_worth_min,omitempty"`
+	TotalNetWorthMax               *NumericDecimal `json:"total_net_worth_max,omitempty"`
+	MaritalStatus                  string          `json:"marital_status,omitempty"`
+	NumberOfDependents             *int            `json:"number_of_dependents,omitempty"`
+	InvestmentExperienceWithStocks string          `json:"investment_experience_with_stocks,omitempty"`
+	InvestmentExperienceWithOption string          `json:"investment_experience_with_options,omitempty"`
+	InvestmentObjective            string          `json:"investment_objective,omitempty"`
+	InvestmentTimeHorizon          string          `json:"investment_time_horizon,omitempty"`
+	LiquidityNeeds                 string          `json:"liquidity_needs,omitempty"`
+	RiskTolerance                  string          `json:"risk_tolerance,omitempty"`
 }
 
 // Disclosures are the regulatory disclosures of the account holder.
