@@ -218,8 +218,8 @@ func readConfigFile(path string) (fileConfig, error) {
 	if err != nil {
 		return fc, fmt.Errorf("config file: %w", err)
 	}
+	// Other keys may belong to other parts of brokerctl, so they are allowed.
 	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
-	dec.KnownFields(true)
 	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
 		return fc, fmt.Errorf("%s: %v", path, err)
 	}

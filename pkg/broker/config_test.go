@@ -109,10 +109,17 @@ func TestLoadCredentials(t *testing.T) {
 			t.Fatalf("err %v", err)
 		}
 	})
-	t.Run("unknown key", func(t *testing.T) {
-		p := writeConfig(t, t.TempDir(), "key: PK\nsecret_key: s\n", 0o600)
+	t.Run("misspelt key", func(t *testing.T) {
+		p := writeConfig(t, t.TempDir(), "key: PK\nsecret_key: s\nstate: other-tool-setting\n", 0o600)
 		_, _, err := LoadCredentials(envFunc(nil), p)
-		if err == nil || !strings.Contains(err.Error(), "key") {
+		if err == nil || !strings.Contains(err.Error(), "key_id") {
+			t.Fatalf("err %v", err)
+		}
+	})
+	t.Run("bad yaml", func(t *testing.T) {
+		p := writeConfig(t, t.TempDir(), "key_id: [unterminated\n", 0o600)
+		_, _, err := LoadCredentials(envFunc(nil), p)
+		if err == nil || !strings.Contains(err.Error(), p) {
 			t.Fatalf("err %v", err)
 		}
 	})

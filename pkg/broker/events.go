@@ -155,15 +155,19 @@ func (c *Client) Stream(ctx context.Context, path string, q EventQuery, fn func(
 	if err := q.Validate(); err != nil {
 		return fmt.Errorf("stream %s: %w", path, err)
 	}
-	resp, _, _, err := c.send(ctx, c.stream, http.MethodGet, path, q.values(), nil, nil)
+	resp, raw, _, err := c.send(ctx, c.stream, http.MethodGet, path, q.values(), nil, nil)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	stop := context.AfterFunc(ctx, func() { resp.Body.Close() })
-	defer stop()
+	var body io.Reader = bytes.NewReader(raw) // another 2xx, already read
+	if resp.StatusCode == http.StatusOK {
+		defer resp.Body.Close()
+		stop := context.AfterFunc(ctx, func() { resp.Body.Close() })
+		defer stop()
+		body = resp.Body
+	}
 	var fnErr error
-	err = ReadSSE(resp.Body, func(ev SSEEvent) error {
+	err = ReadSSE(body, func(ev SSEEvent) error {
 		fnErr = fn(ev)
 		return fnErr
 	})
