@@ -230,4 +230,34 @@ func TestStatePostgres(t *testing.T) {
 	if err := w.Put(ctx, state.Record{Address: "a.b", Kind: "k", Phase: state.PhaseIntent}); err == nil {
 		t.Error("the force-unlocked holder can still write")
 	}
+
+	// A holder that died left its record: unlock without --force clears it.
+	dead := state.NewLockInfo("destroy", "test")
+	w2, err := be.Lock(ctx, "default", dead, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w2.Close()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'brokerctl lock default' AND datname = current_database()`); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100; i++ { // termination is asynchronous
+		if h, _ := be.LockHolder(ctx, "default"); h == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, out, errs = runState(t, "state", "unlock", "--state", dsn, "--yes", dead.ID)
+	if code != 0 || !strings.Contains(out, "unlocked") {
+		t.Errorf("unlock of a dead holder's record: %d %s %s", code, out, errs)
+	}
+	code, out, _ = runState(t, "state", "history", "--state", dsn)
+	if code != 0 || !strings.Contains(out, "destroy    interrupted") {
+		t.Errorf("history after unlock:\n%s", out)
+	}
 }
