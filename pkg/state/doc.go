@@ -30,7 +30,8 @@
 //     mode with synchronous=FULL, so every committed write survives a crash.
 //
 // Both backends apply ordered schema migrations recorded in a schema_version
-// table, so opening an older file or schema upgrades it in place.
+// table, so opening an older file or schema upgrades it in place. SQLite
+// openers of one file take turns through a flock on "<file>.lock".
 //
 // # Locking
 //
@@ -45,6 +46,13 @@
 // then fails with a *LockedError. Different workspaces lock independently.
 //
 // Backend.Open returns a Reader that takes no lock (plan, output, state list).
+// Backend.ForceUnlock breaks a lock by its ID: it clears a record left by a
+// dead holder, and on PostgreSQL terminates a live holder's session.
+//
+// Each Lock also starts a run in a history table, finished when the
+// Workspace is closed or marked interrupted when its holder died; both
+// backends implement RunHistory to read it. Migrate copies a workspace
+// (records, outputs and salt) from one backend to another.
 //
 // This package knows nothing of the Broker API or of manifests.
 package state
