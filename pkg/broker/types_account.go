@@ -245,6 +245,8 @@ type AccountUpdateRequest struct {
 	AllowInstantACH *bool           `json:"allow_instant_ach,omitempty"`
 	CashInterest    json.RawMessage `json:"cash_interest,omitempty"`
 	FPSL            json.RawMessage `json:"fpsl,omitempty"`
+	// PrimaryAccountHolderID must equal the current one (400 otherwise).
+	PrimaryAccountHolderID string `json:"primary_account_holder_id,omitempty"`
 }
 
 // TradeAccount is the trading (balances) view of an account:

@@ -132,6 +132,7 @@ type TradeUpdateEventV2 struct {
 	Price               *Decimal        `json:"price,omitempty"`
 	Qty                 *Decimal        `json:"qty,omitempty"`
 	PositionQty         *Decimal        `json:"position_qty,omitempty"`
+	PositionQtys        json.RawMessage `json:"position_qtys,omitempty"`
 	SettleDate          *Date           `json:"settle_date,omitempty"`
 	SwapRate            *Decimal        `json:"swap_rate,omitempty"`
 	Legs                json.RawMessage `json:"legs,omitempty"`

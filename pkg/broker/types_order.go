@@ -185,12 +185,15 @@ type OrderCreateRequest struct {
 	Legs           []OrderLegRequest `json:"legs,omitempty"`
 	Commission     *Decimal          `json:"commission,omitempty"`
 	CommissionType CommissionType    `json:"commission_type,omitempty"`
-	PositionIntent string            `json:"position_intent,omitempty"`
-	Subtag         string            `json:"subtag,omitempty"`
-	Source         string            `json:"source,omitempty"`
-	Instructions   string            `json:"instructions,omitempty"`
-	Currency       string            `json:"currency,omitempty"`
-	SwapFeeBps     *Decimal          `json:"swap_fee_bps,omitempty"`
+	// CommissionBps is deprecated in favour of CommissionType bps.
+	CommissionBps        *Decimal        `json:"commission_bps,omitempty"`
+	AdvancedInstructions json.RawMessage `json:"advanced_instructions,omitempty"`
+	PositionIntent       string          `json:"position_intent,omitempty"`
+	Subtag               string          `json:"subtag,omitempty"`
+	Source               string          `json:"source,omitempty"`
+	Instructions         string          `json:"instructions,omitempty"`
+	Currency             string          `json:"currency,omitempty"`
+	SwapFeeBps           *Decimal        `json:"swap_fee_bps,omitempty"`
 }
 
 // Position is an open position of an account. All numbers are decimals.
