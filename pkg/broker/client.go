@@ -268,50 +268,14 @@ func (c *Client) outcomeUnknown(method, path string, err error) error {
 }
 
 // send performs the call with retries and returns the final 2xx response
-// and its body, or a classified error. For streams (rc == c.stream) the body
-// is left open and raw is nil.
+// and its body, or a classified error. For streams (rc == c.stream) a 200's
+// body is left open and raw is nil.
 func (c *Client) send(ctx context.Context, rc *retryablehttp.Client, method, path string, query url.Values, body any, opts []Option) (*http.Response, []byte, *callInfo, error) {
 	co := buildOptions(opts)
-	var payload []byte
-	if body != nil {
-		var err error
-		if payload, err = json.Marshal(body); err != nil {
-			return nil, nil, nil, fmt.Errorf("%s %s: encode request: %w", method, path, err)
-		}
-	}
-	u := c.baseURL + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
-	ci := &callInfo{}
-	ctx = withCallInfo(ctx, ci)
-	var rbody any
-	if payload != nil {
-		rbody = payload
-	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, u, rbody)
+	req, ci, err := c.newRequest(ctx, rc == c.stream, method, path, query, body, co)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, nil, nil, err
 	}
-	for k, v := range co.header {
-		req.Header[k] = v
-	}
-	req.SetBasicAuth(c.keyID, c.secret)
-	req.Header.Set("User-Agent", c.userAgent)
-	if rc == c.stream {
-		req.Header.Set("Accept", "text/event-stream")
-		req.Header.Set("Cache-Control", "no-cache")
-	} else {
-		req.Header.Set("Accept", "application/json")
-	}
-	if payload != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	ci.replayable = ReplayableRequest(req.Request)
-	if co.replay != nil {
-		ci.replayable = *co.replay
-	}
-
 	resp, err := rc.Do(req)
 	if co.attempts != nil {
 		*co.attempts = ci.attempts.Load()
@@ -352,6 +316,47 @@ func (c *Client) send(ctx context.Context, rc *retryablehttp.Client, method, pat
 		return nil, nil, nil, c.outcomeUnknown(method, path, apiErr)
 	}
 	return nil, nil, nil, apiErr
+}
+
+// newRequest builds the request with auth and standard headers, and the
+// callInfo the retry policy reads (whether the request may be replayed).
+func (c *Client) newRequest(ctx context.Context, stream bool, method, path string, query url.Values, body any, co *callOptions) (*retryablehttp.Request, *callInfo, error) {
+	var payload any
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s %s: encode request: %w", method, path, err)
+		}
+		payload = b
+	}
+	u := c.baseURL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	ci := &callInfo{}
+	req, err := retryablehttp.NewRequestWithContext(withCallInfo(ctx, ci), method, u, payload)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	for k, v := range co.header {
+		req.Header[k] = v
+	}
+	req.SetBasicAuth(c.keyID, c.secret)
+	req.Header.Set("User-Agent", c.userAgent)
+	if stream {
+		req.Header.Set("Accept", "text/event-stream")
+		req.Header.Set("Cache-Control", "no-cache")
+	} else {
+		req.Header.Set("Accept", "application/json")
+	}
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	ci.replayable = ReplayableRequest(req.Request)
+	if co.replay != nil {
+		ci.replayable = *co.replay
+	}
+	return req, ci, nil
 }
 
 // pathf builds a path from a format whose %s verbs are filled with

@@ -455,3 +455,18 @@ func TestCancelledBeforeSendIsNotOutcomeUnknown(t *testing.T) {
 		t.Errorf("%d requests", n)
 	}
 }
+
+func TestUndecodableCreateAnswerIsOutcomeUnknown(t *testing.T) {
+	env := newTestEnv(t, func(w http.ResponseWriter, r recorded, n int) { writeJSON(w, 200, `{"id": "t1", "amount": }`) })
+	_, err := env.client.CreateTransfer(context.Background(), "a", validTransferRequest())
+	if !errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("a create whose answer cannot be read must be reconciled: %v", err)
+	}
+	_, err = env.client.GetAccount(context.Background(), "a")
+	if err == nil || errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("GET decode failure: %v", err)
+	}
+	if n := len(env.rec.all()); n != 2 {
+		t.Errorf("%d requests", n)
+	}
+}

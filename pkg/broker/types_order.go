@@ -47,9 +47,15 @@ type OrderSide string
 
 // Order sides (buy and sell are the common ones).
 const (
-	SideBuy       OrderSide = "buy"
-	SideSell      OrderSide = "sell"
-	SideSellShort OrderSide = "sell_short"
+	SideBuy             OrderSide = "buy"
+	SideSell            OrderSide = "sell"
+	SideBuyMinus        OrderSide = "buy_minus"
+	SideSellPlus        OrderSide = "sell_plus"
+	SideSellShort       OrderSide = "sell_short"
+	SideSellShortExempt OrderSide = "sell_short_exempt"
+	SideUndisclosed     OrderSide = "undisclosed"
+	SideCross           OrderSide = "cross"
+	SideCrossShort      OrderSide = "cross_short"
 )
 
 // TimeInForce says how long an order stays working.
