@@ -40,7 +40,7 @@ func (e *Engine) Apply(ctx context.Context) (*Result, error) {
 
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	e.watcher.Start(wctx, e.families()...)
+	e.watcher.Start(wctx, e.opts.Clock.Now().Add(-5*time.Minute), e.families()...)
 
 	cp := plan.Graph.CriticalPath()
 	walk := plan.Graph.Walk(ctx, dag.WalkOptions{
@@ -195,6 +195,9 @@ func (e *Engine) runAction(ctx context.Context, n *Node, c *Change) (Object, str
 	switch c.Action {
 	case ActionNoOp:
 		obj, _ := e.lookup(n.Addr)
+		e.mu.Lock()
+		e.stale[n.Addr] = true
+		e.mu.Unlock()
 		return obj, "no-op", nil
 	case ActionRead:
 		obj, err := e.read(ctx, n)
@@ -277,7 +280,10 @@ func (e *Engine) waitFor(ctx context.Context, n *Node, obj Object, want []string
 	e.report(EventApplyProgress, Hook{Address: n.Addr, Kind: n.Kind, Phase: "waiting", RemoteID: id, Status: StatusOf(obj)},
 		fmt.Sprintf("%s: waiting for %v (now %s)", n.Addr, want, StatusOf(obj)))
 	rec, _ := e.record(n.Addr)
-	_, err := e.watcher.Wait(ctx, WaitTarget{Address: n.Addr, Kind: n.Kind, AccountID: rec.AccountID, ID: id}, want, timeout)
+	e.mu.Lock()
+	stale := e.stale[n.Addr]
+	e.mu.Unlock()
+	_, err := e.watcher.Wait(ctx, WaitTarget{Address: n.Addr, Kind: n.Kind, AccountID: rec.AccountID, ID: id, Stale: stale}, want, timeout)
 	merged := e.watcher.Merge(id, obj)
 	if err != nil {
 		return merged, err

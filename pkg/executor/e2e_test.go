@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,9 +58,14 @@ func (w *world) run(nodes []*Node, opts Options, f func(*Engine) (*Result, error
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	opts.Clock = w.clock
+	if w.clock != nil {
+		opts.Clock = w.clock
+	}
 	if opts.Wait.PollMin == 0 {
 		opts.Wait = fastWait()
+		// On a fake clock the emulator moves statuses only when asked, so
+		// streams stay silent: poll. TestE2EStreams covers streams.
+		opts.Wait.NoStreams = w.clock != nil
 	}
 	opts.RetryDelay = time.Millisecond
 	return f(New(w.remote, st, nodes, nil, opts))
@@ -328,4 +334,54 @@ func TestE2EDestroyLeavesNothingOpen(t *testing.T) {
 	if d := w.em.Stats().Requests - before; d != 0 {
 		t.Fatalf("second destroy sent %d requests", d)
 	}
+}
+
+// newRealWorld runs the emulator on the wall clock at speed (statuses move
+// on their own, and event streams carry them).
+func newRealWorld(t *testing.T, speed emulator.Speed) *world {
+	t.Helper()
+	em, err := emulator.New(emulator.Options{Speed: speed, RequestsPerMinute: emulator.Unlimited})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(em.Handler())
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close(); em.Close() })
+	c, err := broker.New(broker.Config{BaseURL: srv.URL, KeyID: emulator.DefaultKeyID, Secret: emulator.DefaultSecret, RequestsPerMinute: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &world{t: t, em: em, remote: NewBrokerRemote(c), dsn: filepath.Join(t.TempDir(), "state.db")}
+}
+
+func TestE2EStreamsMakeWaitsFree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the emulator on the wall clock")
+	}
+	// 100x: the ACH relationship approves in 0.6 s, accounts in ~25 ms.
+	w := newRealWorld(t, 100)
+	nodes := append(seed("mia"), seed("ned")...)
+	// Polling only as a distant safety net: if streams did not carry the
+	// statuses, the waits would take far longer than the test allows.
+	opts := Options{Wait: WaitOptions{PollMin: 5 * time.Second, PollMax: 5 * time.Second, StreamGrace: time.Minute}}
+	start := time.Now()
+	res := w.apply(nodes, opts)
+	if err := res.Err(); err != nil {
+		t.Fatalf("apply: %v\n%s", err, res.Table())
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Fatalf("apply took %s: waits were not fed by streams", d)
+	}
+	routes := w.em.Stats().Routes
+	polls := int64(0)
+	for route, n := range routes {
+		if strings.HasPrefix(route, "GET /v1/") && !strings.Contains(route, "/events/") {
+			polls += n
+		}
+	}
+	// Each first wait of a family may look once before its stream has
+	// delivered an event; after that every status comes from the streams.
+	if polls > 4 {
+		t.Fatalf("%d poll requests for %d waits, want at most 4 (routes %v)", polls, len(nodes), routes)
+	}
+	t.Logf("%d resources, %d requests (%d polls) in %s", len(nodes), res.Requests, polls, time.Since(start).Round(time.Millisecond))
 }

@@ -88,6 +88,7 @@ type Engine struct {
 	records map[string]Record
 	objects map[string]Object
 	claimed map[string]string // remote id -> address
+	stale   map[string]bool   // addresses whose object comes from state
 	rows    map[string]ResultRow
 	tally   *tally
 	creates int
@@ -148,6 +149,7 @@ func New(remote Remote, store Store, nodes []*Node, outputs []OutputSpec, opts O
 		records: map[string]Record{},
 		objects: map[string]Object{},
 		claimed: map[string]string{},
+		stale:   map[string]bool{},
 		rows:    map[string]ResultRow{},
 	}
 	for _, n := range nodes {

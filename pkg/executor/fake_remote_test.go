@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // fakeRemote is an in-memory Remote for unit tests of the watcher and the
@@ -181,7 +182,7 @@ func (f *fakeRemote) List(_ context.Context, kind, _ string) (map[string]Object,
 	return out, true, nil
 }
 
-func (f *fakeRemote) Watch(ctx context.Context, family string, fn func(StatusEvent)) error {
+func (f *fakeRemote) Watch(ctx context.Context, family string, _ time.Time, fn func(StatusEvent)) error {
 	if f.events == nil {
 		return ErrNoStreams
 	}

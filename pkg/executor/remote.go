@@ -37,9 +37,10 @@ type Remote interface {
 	// account). ok is false when the kind has no list the executor can use.
 	List(ctx context.Context, kind, accountID string) (objects map[string]Object, ok bool, err error)
 	// Watch streams status changes of one event family ("accounts",
-	// "funding", "journals", "trades") until ctx ends, calling fn for each.
-	// It returns ErrNoStreams when streams are unavailable.
-	Watch(ctx context.Context, family string, fn func(StatusEvent)) error
+	// "funding", "journals", "trades") until ctx ends, calling fn for each:
+	// first the history from since, then live events. It returns
+	// ErrNoStreams when streams are unavailable.
+	Watch(ctx context.Context, family string, since time.Time, fn func(StatusEvent)) error
 	// Requests is the number of HTTP requests sent so far.
 	Requests() int64
 }
@@ -78,7 +79,7 @@ func familyOf(kind string) string {
 		return "accounts"
 	case "ach_relationships", "bank_relationships", "transfers":
 		return "funding"
-	case "journals", "batch_journals":
+	case "journals":
 		return "journals"
 	case "orders":
 		return "trades"

@@ -253,9 +253,53 @@ func (b *BrokerRemote) Lookup(ctx context.Context, kind string, q Object) (Objec
 	return obj, nil
 }
 
-// Watch streams one event family. The broker client has no typed
-// subscriptions the executor can use yet, so waiters poll.
-func (b *BrokerRemote) Watch(ctx context.Context, family string, fn func(StatusEvent)) error {
+// Watch streams one event family through the client's typed
+// subscriptions, replaying history from since's day (a date-time for the
+// v2 journal stream) so no change between a create and the connection is
+// lost, until ctx ends or the stream fails.
+func (b *BrokerRemote) Watch(ctx context.Context, family string, since time.Time, fn func(StatusEvent)) error {
+	q := broker.EventQuery{Since: since.UTC().Format(time.DateOnly)}
+	if family == "journals" {
+		q.Since = since.UTC().Format(time.RFC3339)
+	}
+	switch family {
+	case "accounts":
+		return b.c.SubscribeAccountStatus(ctx, q, func(ev broker.AccountStatusEvent) error {
+			se := StatusEvent{Kind: "accounts", ID: ev.AccountID, Fields: Object{}}
+			if ev.StatusTo != nil {
+				se.Status = string(*ev.StatusTo)
+			}
+			if ev.AccountNumber != nil && *ev.AccountNumber != "" {
+				se.Fields["account_number"] = *ev.AccountNumber
+			}
+			fn(se)
+			return nil
+		})
+	case "funding":
+		return b.c.SubscribeFundingStatus(ctx, q, func(ev broker.StatusFundingEvent) error {
+			kind := ""
+			switch ev.EntityType {
+			case broker.FundingEntityBankRelationship:
+				kind = "ach_relationships"
+			case broker.FundingEntityWireBank:
+				kind = "bank_relationships"
+			case broker.FundingEntityTransfer:
+				kind = "transfers"
+			}
+			fn(StatusEvent{Kind: kind, ID: ev.EntityID, Status: ev.StatusTo})
+			return nil
+		})
+	case "journals":
+		return b.c.SubscribeJournalStatus(ctx, q, func(ev broker.JournalStatusEventV2) error {
+			fn(StatusEvent{Kind: "journals", ID: ev.JournalID, Status: string(ev.StatusTo)})
+			return nil
+		})
+	case "trades":
+		return b.c.SubscribeTradeUpdates(ctx, q, func(ev broker.TradeUpdateEventV2) error {
+			fn(StatusEvent{Kind: "orders", ID: ev.Order.ID, Status: string(ev.Order.Status)})
+			return nil
+		})
+	}
 	return ErrNoStreams
 }
 

@@ -40,6 +40,9 @@ type WaitTarget struct {
 	Kind      string
 	AccountID string
 	ID        string
+	// Stale marks a status read from state rather than seen in this run:
+	// the object is looked at once before relying on streams.
+	Stale bool
 }
 
 // WaitError reports a wait that ended without its status: a failure status
@@ -96,24 +99,32 @@ func NewWatcher(remote Remote, opts WaitOptions) *Watcher {
 	}
 }
 
-// Start connects one event stream per family until ctx ends. It returns at
-// once; a family whose stream fails is polled instead, and reconnected with
+// Start connects one event stream per family until ctx ends, replaying
+// history from since (the run's start minus a margin), so changes that
+// happen before a stream connects are still delivered. It returns at once;
+// a family whose stream fails is polled instead, and reconnected with
 // backoff.
-func (w *Watcher) Start(ctx context.Context, families ...string) {
+func (w *Watcher) Start(ctx context.Context, since time.Time, families ...string) {
 	if w.opts.NoStreams {
 		return
 	}
 	for _, f := range families {
-		go w.stream(ctx, f)
+		go w.stream(ctx, f, since)
 	}
 }
 
-func (w *Watcher) stream(ctx context.Context, family string) {
+func (w *Watcher) stream(ctx context.Context, family string, from time.Time) {
 	backoff := w.opts.PollMin
 	for ctx.Err() == nil {
-		err := w.remote.Watch(ctx, family, func(ev StatusEvent) {
+		err := w.remote.Watch(ctx, family, from, func(ev StatusEvent) {
 			w.mu.Lock()
-			w.streams[family] = true
+			if !w.streams[family] {
+				// Connected: wake every waiter so it can rely on the
+				// stream from now on.
+				w.streams[family] = true
+				close(w.changed)
+				w.changed = make(chan struct{})
+			}
 			w.mu.Unlock()
 			if ev.ID != "" {
 				w.ObserveFields(ev.ID, ev.Fields)
@@ -226,11 +237,8 @@ func (w *Watcher) Wait(ctx context.Context, t WaitTarget, want []string, timeout
 	}
 	family := familyOf(t.Kind)
 	delay := w.opts.PollMin
-	if w.Connected(family) {
-		delay = w.opts.StreamGrace
-	}
-	lastPoll := time.Time{}
-	firstPoll := true
+	var lastPoll time.Time
+	polled := false
 	for {
 		st, changed := w.snapshot(t.ID)
 		switch lc.Check(st, want) {
@@ -239,16 +247,19 @@ func (w *Watcher) Wait(ctx context.Context, t WaitTarget, want []string, timeout
 		case Failed:
 			return st, &WaitError{Address: t.Address, Want: want, Last: st, Failed: true}
 		}
-		// Without a stream, look at once: the object may already be there.
-		if firstPoll && !w.Connected(family) {
-			firstPoll = false
+		// Look now unless a stream has delivered every change of t: the
+		// object may already be there.
+		if !polled && (t.Stale || !w.Connected(family)) {
+			polled = true
 			if err := w.refresh(ctx, t, lastPoll); err != nil {
 				return st, err
 			}
 			lastPoll = time.Now()
 			continue
 		}
-		firstPoll = false
+		if w.Connected(family) {
+			delay = w.opts.StreamGrace
+		}
 		poll := time.NewTimer(jitter(delay))
 		select {
 		case <-ctx.Done():
@@ -264,9 +275,7 @@ func (w *Watcher) Wait(ctx context.Context, t WaitTarget, want []string, timeout
 				return st, err
 			}
 			lastPoll = time.Now()
-			if w.Connected(family) {
-				delay = w.opts.StreamGrace
-			} else {
+			if !w.Connected(family) {
 				delay = min(delay*2, w.opts.PollMax)
 			}
 		}

@@ -92,12 +92,13 @@ func TestWaitUsesStream(t *testing.T) {
 	w := NewWatcher(r, fastWait())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	w.Start(ctx, "journals")
+	w.Start(ctx, time.Now(), "journals")
 	r.events <- StatusEvent{Kind: "journals", ID: "other", Status: "queued"} // marks the stream live
 	for !w.Connected("journals") {
 		time.Sleep(time.Millisecond)
 	}
-	r.events <- StatusEvent{Kind: "journals", ID: "j1", Status: "executed"}
+	w.Observe("j1", "queued") // the create's response, as the engine records it
+	go func() { r.events <- StatusEvent{Kind: "journals", ID: "j1", Status: "executed"} }()
 	st, err := w.Wait(ctx, WaitTarget{Address: "journals.j", Kind: "journals", ID: "j1"}, []string{"executed"}, time.Second)
 	if err != nil || st != "executed" {
 		t.Fatalf("status %s err %v", st, err)
