@@ -159,3 +159,26 @@ func TestClientUsesLimiter(t *testing.T) {
 		t.Errorf("%d requests reached the server", n)
 	}
 }
+
+// TestClientPacesOnServerHeaders: after a response says only 1 call of 1000
+// remains until a reset 60s away, the next request waits (on a fake clock)
+// instead of being sent at once.
+func TestClientPacesOnServerHeaders(t *testing.T) {
+	reset := time.Now().Add(60 * time.Second).Truncate(time.Second)
+	env := newTestEnv(t, func(w http.ResponseWriter, r recorded, n int) {
+		w.Header().Set("X-RateLimit-Limit", "1000")
+		w.Header().Set("X-RateLimit-Remaining", "1")
+		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+		writeJSON(w, 200, sample(t, "s12_03_account_create_approved.json"))
+	})
+	clk := &fakeClock{now: time.Now()}
+	env.client.limiter.now, env.client.limiter.sleep = clk.Now, clk.Sleep
+	for range 2 {
+		if _, err := env.client.GetAccount(context.Background(), "a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(clk.slept) != 1 || clk.slept[0] < 25*time.Second {
+		t.Errorf("second request waited %v, want about half the window to the reset", clk.slept)
+	}
+}

@@ -266,3 +266,63 @@ func multiStatusErr(status int, body json.RawMessage) error {
 	}
 	return NewAPIError("", "", status, http.Header{}, body)
 }
+
+// TradeAccount is the trading (balances) view of an account:
+// GET /v1/trading/accounts/{id}/account.
+type TradeAccount struct {
+	ID                        string          `json:"id"`
+	AccountNumber             *string         `json:"account_number"`
+	Status                    AccountStatus   `json:"status"`
+	CryptoStatus              AccountStatus   `json:"crypto_status,omitempty"`
+	Currency                  string          `json:"currency"`
+	BuyingPower               Decimal         `json:"buying_power"`
+	RegTBuyingPower           Decimal         `json:"regt_buying_power"`
+	DaytradingBuyingPower     *Decimal        `json:"daytrading_buying_power,omitempty"`
+	EffectiveBuyingPower      *Decimal        `json:"effective_buying_power,omitempty"`
+	NonMarginableBuyingPower  *Decimal        `json:"non_marginable_buying_power,omitempty"`
+	OptionsBuyingPower        *Decimal        `json:"options_buying_power,omitempty"`
+	Cash                      Decimal         `json:"cash"`
+	CashWithdrawable          *Decimal        `json:"cash_withdrawable,omitempty"`
+	CashTransferable          *Decimal        `json:"cash_transferable,omitempty"`
+	AccruedFees               Decimal         `json:"accrued_fees"`
+	PendingTransferOut        *Decimal        `json:"pending_transfer_out,omitempty"`
+	PendingTransferIn         *Decimal        `json:"pending_transfer_in,omitempty"`
+	PortfolioValue            Decimal         `json:"portfolio_value"`
+	PatternDayTrader          bool            `json:"pattern_day_trader"`
+	TradingBlocked            bool            `json:"trading_blocked"`
+	TransfersBlocked          bool            `json:"transfers_blocked"`
+	AccountBlocked            bool            `json:"account_blocked"`
+	CreatedAt                 time.Time       `json:"created_at"`
+	TradeSuspendedByUser      bool            `json:"trade_suspended_by_user"`
+	Multiplier                Decimal         `json:"multiplier"`
+	ShortingEnabled           bool            `json:"shorting_enabled"`
+	Equity                    Decimal         `json:"equity"`
+	LastEquity                Decimal         `json:"last_equity"`
+	LongMarketValue           Decimal         `json:"long_market_value"`
+	ShortMarketValue          Decimal         `json:"short_market_value"`
+	PositionMarketValue       *Decimal        `json:"position_market_value,omitempty"`
+	InitialMargin             Decimal         `json:"initial_margin"`
+	MaintenanceMargin         Decimal         `json:"maintenance_margin"`
+	LastMaintenanceMargin     Decimal         `json:"last_maintenance_margin"`
+	SMA                       Decimal         `json:"sma"`
+	DaytradeCount             int             `json:"daytrade_count"`
+	BalanceAsOf               string          `json:"balance_asof,omitempty"`
+	PreviousClose             *time.Time      `json:"previous_close,omitempty"`
+	LastLongMarketValue       *Decimal        `json:"last_long_market_value,omitempty"`
+	LastShortMarketValue      *Decimal        `json:"last_short_market_value,omitempty"`
+	LastCash                  *Decimal        `json:"last_cash,omitempty"`
+	LastInitialMargin         *Decimal        `json:"last_initial_margin,omitempty"`
+	LastRegTBuyingPower       *Decimal        `json:"last_regt_buying_power,omitempty"`
+	LastDaytradingBuyingPower *Decimal        `json:"last_daytrading_buying_power,omitempty"`
+	LastBuyingPower           *Decimal        `json:"last_buying_power,omitempty"`
+	LastOptionsBuyingPower    *Decimal        `json:"last_options_buying_power,omitempty"`
+	LastDaytradeCount         *int            `json:"last_daytrade_count,omitempty"`
+	OptionsApprovedLevel      *int            `json:"options_approved_level,omitempty"`
+	OptionsTradingLevel       *int            `json:"options_trading_level,omitempty"`
+	IntradayAdjustments       *Decimal        `json:"intraday_adjustments,omitempty"`
+	PendingRegTAFFees         *Decimal        `json:"pending_reg_taf_fees,omitempty"`
+	Memoposts                 *Decimal        `json:"memoposts,omitempty"`
+	ClearingBroker            string          `json:"clearing_broker,omitempty"`
+	AdminConfigurations       json.RawMessage `json:"admin_configurations,omitempty"`
+	UserConfigurations        json.RawMessage `json:"user_configurations,omitempty"`
+}
