@@ -156,6 +156,7 @@ type limitedTransport struct {
 	c    *Client
 }
 
+// RoundTrip waits for the limiter, then sends one attempt.
 func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.c.limiter.Wait(req.Context()); err != nil {
 		return nil, err
