@@ -275,8 +275,8 @@ func (e *Engine) waitFor(ctx context.Context, n *Node, obj Object, want []string
 	if lc.Check(StatusOf(obj), want) == Met {
 		return obj, nil
 	}
-	e.watcher.ObserveFields(id, obj)
-	e.watcher.Observe(id, StatusOf(obj))
+	e.watcher.ObserveFields(id, obj, false)
+	e.watcher.Observe(n.Kind, id, StatusOf(obj))
 	e.report(EventApplyProgress, Hook{Address: n.Addr, Kind: n.Kind, Phase: "waiting", RemoteID: id, Status: StatusOf(obj)},
 		fmt.Sprintf("%s: waiting for %v (now %s)", n.Addr, want, StatusOf(obj)))
 	rec, _ := e.record(n.Addr)

@@ -127,8 +127,8 @@ func (w *Watcher) stream(ctx context.Context, family string, from time.Time) {
 			}
 			w.mu.Unlock()
 			if ev.ID != "" {
-				w.ObserveFields(ev.ID, ev.Fields)
-				w.Observe(ev.ID, ev.Status)
+				w.ObserveFields(ev.ID, ev.Fields, true)
+				w.Observe(ev.Kind, ev.ID, ev.Status)
 			}
 		})
 		w.mu.Lock()
@@ -160,23 +160,34 @@ func (w *Watcher) Polls() int64 {
 	return w.polls
 }
 
-// Observe records a status seen in a response or event.
-func (w *Watcher) Observe(id, status string) {
+// Observe records a status of a kind's object seen in a response or
+// event. Statuses only move forward: a response that was in flight while
+// the stream already reported a later status does not undo it (a failure
+// status is always taken).
+func (w *Watcher) Observe(kind, id, status string) {
 	if id == "" || status == "" {
 		return
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.status[id] == status {
+	old := w.status[id]
+	if old == status {
 		return
+	}
+	if lc := LifecycleOf(kind); lc != nil && old != "" && !lc.IsFailure(status) {
+		if lc.IsFailure(old) || lc.rank(status) >= 0 && lc.rank(status) < lc.rank(old) {
+			return
+		}
 	}
 	w.status[id] = status
 	close(w.changed)
 	w.changed = make(chan struct{})
 }
 
-// ObserveFields records properties seen for id (merged over earlier ones).
-func (w *Watcher) ObserveFields(id string, fields Object) {
+// ObserveFields records properties seen for id. Newer sources (events,
+// polls) overwrite earlier values except with null; a create's response,
+// which may be older than events already received, only fills gaps.
+func (w *Watcher) ObserveFields(id string, fields Object, overwrite bool) {
 	if id == "" || len(fields) == 0 {
 		return
 	}
@@ -188,6 +199,12 @@ func (w *Watcher) ObserveFields(id string, fields Object) {
 		w.fields[id] = m
 	}
 	for k, v := range fields {
+		if k == "status" {
+			continue
+		}
+		if _, have := m[k]; have && (!overwrite || v == nil) {
+			continue
+		}
 		m[k] = v
 	}
 }
@@ -314,8 +331,8 @@ func (w *Watcher) refresh(ctx context.Context, t WaitTarget, since time.Time) er
 		w.listedAt[key] = start
 		w.mu.Unlock()
 		for id, o := range objects {
-			w.ObserveFields(id, o)
-			w.Observe(id, StatusOf(o))
+			w.ObserveFields(id, o, true)
+			w.Observe(t.Kind, id, StatusOf(o))
 		}
 		if _, in := objects[t.ID]; in {
 			return nil
@@ -326,8 +343,8 @@ func (w *Watcher) refresh(ctx context.Context, t WaitTarget, since time.Time) er
 	if err != nil {
 		return fmt.Errorf("poll %s: %w", t.Address, err)
 	}
-	w.ObserveFields(t.ID, obj)
-	w.Observe(t.ID, StatusOf(obj))
+	w.ObserveFields(t.ID, obj, true)
+	w.Observe(t.Kind, t.ID, StatusOf(obj))
 	return nil
 }
 

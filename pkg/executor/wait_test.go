@@ -85,6 +85,27 @@ func TestWaitListsOnceForManyWaiters(t *testing.T) {
 	}
 }
 
+func TestObserveNeverRegresses(t *testing.T) {
+	w := NewWatcher(newFakeRemote(), fastWait())
+	steps := []struct{ kind, status, want string }{
+		{"accounts", "ACTIVE", "ACTIVE"},                 // the stream was first
+		{"accounts", "SUBMITTED", "ACTIVE"},              // the create's late response
+		{"accounts", "ACCOUNT_CLOSED", "ACCOUNT_CLOSED"}, // failures always count
+		{"accounts", "ACTIVE", "ACCOUNT_CLOSED"},         // and are final
+	}
+	for i, s := range steps {
+		w.Observe(s.kind, "a", s.status)
+		if got := w.Status("a"); got != s.want {
+			t.Fatalf("step %d: status %s, want %s", i, got, s.want)
+		}
+	}
+	w.ObserveFields("a", Object{"account_number": "123"}, true)
+	w.ObserveFields("a", Object{"account_number": nil}, false)
+	if got := w.Merge("a", Object{})["account_number"]; got != "123" {
+		t.Fatalf("account_number %v", got)
+	}
+}
+
 func TestWaitUsesStream(t *testing.T) {
 	r := newFakeRemote()
 	r.events = make(chan StatusEvent, 4)
@@ -97,7 +118,7 @@ func TestWaitUsesStream(t *testing.T) {
 	for !w.Connected("journals") {
 		time.Sleep(time.Millisecond)
 	}
-	w.Observe("j1", "queued") // the create's response, as the engine records it
+	w.Observe("journals", "j1", "queued") // the create's response, as the engine records it
 	go func() { r.events <- StatusEvent{Kind: "journals", ID: "j1", Status: "executed"} }()
 	st, err := w.Wait(ctx, WaitTarget{Address: "journals.j", Kind: "journals", ID: "j1"}, []string{"executed"}, time.Second)
 	if err != nil || st != "executed" {
