@@ -52,8 +52,8 @@ func newEmulatorWaitCmd(g *Globals) *cobra.Command {
 	var url string
 	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:     "wait",
-		Short:   "Wait until an emulator started in the background answers",
+		Use:   "wait",
+		Short: "Wait until an emulator started in the background answers",
 		Example: `  brokerctl emulator serve --addr 127.0.0.1:8080 &
   brokerctl emulator wait --url http://127.0.0.1:8080 --timeout 30s`,
 		Args: cobra.NoArgs,
