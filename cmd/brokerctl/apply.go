@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -288,12 +289,18 @@ func startEmulator(ctx context.Context, g *Globals) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := broker.New(broker.Config{BaseURL: srv.URL, KeyID: emulator.DefaultKeyID, Secret: emulator.DefaultSecret, RequestsPerMinute: emulator.DefaultRequestsPerMinute})
+	// Our own transport, so its connections can be closed before the
+	// server shuts down (a connection dialled for a stream that was then
+	// cancelled would otherwise hold Shutdown for seconds).
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	client, err := broker.New(broker.Config{BaseURL: srv.URL, KeyID: emulator.DefaultKeyID, Secret: emulator.DefaultSecret,
+		RequestsPerMinute: emulator.DefaultRequestsPerMinute, HTTPClient: &http.Client{Transport: tr, Timeout: broker.DefaultTimeout}})
 	if err != nil {
 		srv.Close()
 		return nil, err
 	}
-	return &target{Name: "emulator", Remote: executor.NewBrokerRemote(client), RPM: emulator.DefaultRequestsPerMinute, close: func() { srv.Close() }}, nil
+	return &target{Name: "emulator", Remote: executor.NewBrokerRemote(client), RPM: emulator.DefaultRequestsPerMinute,
+		close: func() { tr.CloseIdleConnections(); srv.Close() }}, nil
 }
 
 // confirm accepts --yes, or asks for "yes" on a terminal; without a

@@ -39,8 +39,8 @@ func (e *Engine) Apply(ctx context.Context) (*Result, error) {
 	before := e.remote.Requests()
 
 	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	e.watcher.Start(wctx, e.opts.Clock.Now().Add(-5*time.Minute), e.families()...)
+	defer func() { cancel(); e.watcher.Drain() }()
+	e.watcher.Start(wctx, e.opts.Clock.Now().Add(-5*time.Minute))
 
 	cp := plan.Graph.CriticalPath()
 	walk := plan.Graph.Walk(ctx, dag.WalkOptions{
@@ -122,29 +122,6 @@ func titleOp(op string) string {
 		return "Destroy complete"
 	}
 	return op
-}
-
-func (e *Engine) families() []string {
-	seen := map[string]bool{}
-	var out []string
-	add := func(kind string) {
-		if f := familyOf(kind); f != "" && !seen[f] {
-			seen[f] = true
-			out = append(out, f)
-		}
-	}
-	for _, n := range e.nodes {
-		if len(n.WaitFor) > 0 {
-			add(n.Kind)
-		}
-		for _, nd := range n.Needs {
-			if t := e.nodes[nd.Addr]; t != nil {
-				add(t.Kind)
-			}
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 func (e *Engine) reportSkips(w *dag.WalkResult) {

@@ -80,6 +80,10 @@ type Watcher struct {
 	fields   map[string]Object // remote id -> properties seen with it
 	changed  chan struct{}     // closed and replaced on every change
 	streams  map[string]bool   // family -> stream connected
+	started  map[string]bool   // family -> stream goroutine running
+	ctx      context.Context   // run context for streams (nil: no streams)
+	wg       sync.WaitGroup    // running streams
+	since    time.Time         // replay point of the streams
 	listedAt map[string]time.Time
 	listMu   map[string]*sync.Mutex
 	polls    int64
@@ -94,24 +98,43 @@ func NewWatcher(remote Remote, opts WaitOptions) *Watcher {
 		fields:   map[string]Object{},
 		changed:  make(chan struct{}),
 		streams:  map[string]bool{},
+		started:  map[string]bool{},
 		listedAt: map[string]time.Time{},
 		listMu:   map[string]*sync.Mutex{},
 	}
 }
 
-// Start connects one event stream per family until ctx ends, replaying
-// history from since (the run's start minus a margin), so changes that
-// happen before a stream connects are still delivered. It returns at once;
-// a family whose stream fails is polled instead, and reconnected with
-// backoff.
-func (w *Watcher) Start(ctx context.Context, since time.Time, families ...string) {
+// Start enables event streams for this run: each family's stream connects
+// when its first waiter needs it, replaying history from since (the run's
+// start minus a margin) so changes that happened before it connected are
+// still delivered. A family whose stream fails is polled instead, and
+// reconnected with backoff. Streams end with ctx.
+func (w *Watcher) Start(ctx context.Context, since time.Time) {
 	if w.opts.NoStreams {
 		return
 	}
-	for _, f := range families {
-		go w.stream(ctx, f, since)
-	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.ctx, w.since = ctx, since
 }
+
+// ensureStream connects family's stream once, if streams are enabled.
+func (w *Watcher) ensureStream(family string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ctx == nil || family == "" || w.started[family] {
+		return
+	}
+	w.started[family] = true
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		w.stream(w.ctx, family, w.since)
+	}()
+}
+
+// Drain waits until every stream has ended (after the Start context ends).
+func (w *Watcher) Drain() { w.wg.Wait() }
 
 func (w *Watcher) stream(ctx context.Context, family string, from time.Time) {
 	backoff := w.opts.PollMin
@@ -253,6 +276,7 @@ func (w *Watcher) Wait(ctx context.Context, t WaitTarget, want []string, timeout
 		deadline = timer.C
 	}
 	family := familyOf(t.Kind)
+	w.ensureStream(family)
 	delay := w.opts.PollMin
 	var lastPoll time.Time
 	polled := false

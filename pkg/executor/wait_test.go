@@ -113,7 +113,8 @@ func TestWaitUsesStream(t *testing.T) {
 	w := NewWatcher(r, fastWait())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	w.Start(ctx, time.Now(), "journals")
+	w.Start(ctx, time.Now())
+	w.ensureStream("journals")
 	r.events <- StatusEvent{Kind: "journals", ID: "other", Status: "queued"} // marks the stream live
 	for !w.Connected("journals") {
 		time.Sleep(time.Millisecond)
