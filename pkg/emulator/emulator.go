@@ -56,7 +56,6 @@ func New(opts Options) (*Emulator, error) {
 	e.faults = newFaultInjector(opts.Faults)
 	e.hub = newHub(uint64(opts.Faults.Seed) + 1)
 	e.st = newState()
-	e.stats.init()
 	if opts.DataFile != "" {
 		loaded, err := e.load(opts.DataFile)
 		if err != nil {

@@ -223,8 +223,6 @@ func (e *Emulator) serveEvents(route sseRoute) http.HandlerFunc {
 	}
 }
 
-func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
 // tradeEventV1 is the legacy /v1/events/trades payload: the v2 event with
 // an integer event_id and the ULID as event_ulid.
 type tradeEventV1 struct {

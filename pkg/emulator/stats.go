@@ -30,8 +30,6 @@ type statsCounter struct {
 	routes, faults, created             sync.Map // string → *atomic.Int64
 }
 
-func (s *statsCounter) init() {}
-
 func incr(m *sync.Map, key string) {
 	if v, ok := m.Load(key); ok {
 		v.(*atomic.Int64).Add(1)
