@@ -246,13 +246,7 @@ func (e *Emulator) fillOrderLocked(o *order, price decimal.Decimal, at time.Time
 
 // endOrderLocked cancels or expires o, releasing what it held.
 func (e *Emulator) endOrderLocked(o *order, status string, at time.Time) {
-	a := e.st.accounts[o.AccountID]
-	if o.Side == "buy" {
-		a.Reserved = a.Reserved.Sub(o.Hold)
-	} else if p := a.Positions[o.Symbol]; p != nil {
-		p.Held = p.Held.Sub(o.Hold)
-	}
-	o.Hold = decimal.Zero
+	e.releaseHoldLocked(e.st.accounts[o.AccountID], o)
 	if status == ordCanceled {
 		o.CanceledAt = at
 	} else {
@@ -262,7 +256,7 @@ func (e *Emulator) endOrderLocked(o *order, status string, at time.Time) {
 }
 
 var tradeEventName = map[string]string{ordAccepted: "accepted", ordNew: "new", ordFilled: "fill",
-	ordCanceled: "canceled", ordExpired: "expired"}
+	ordCanceled: "canceled", ordExpired: "expired", "replaced": "replaced"}
 
 func (e *Emulator) setOrderStatus(o *order, status string, at time.Time, fill *tradeDetail) {
 	o.Status, o.UpdatedAt = status, at

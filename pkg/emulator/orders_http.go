@@ -10,6 +10,13 @@ import (
 	"time"
 )
 
+func optStr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
 func optDec(s string) *broker.Decimal {
 	if s == "" {
 		return nil
@@ -34,7 +41,8 @@ func (e *Emulator) orderWire(o *order) broker.Order {
 		FilledAvgPrice: optDec(o.FilledAvgPrice), OrderType: broker.OrderType(o.Type), Type: broker.OrderType(o.Type),
 		Side: broker.OrderSide(o.Side), TimeInForce: broker.TimeInForce(o.TimeInForce), LimitPrice: optDec(o.LimitPrice),
 		StopPrice: optDec(o.StopPrice), Status: broker.OrderStatus(o.Status), ExtendedHours: o.ExtendedHours,
-		Commission: optDec(o.Commission), PositionIntent: o.PositionIntent}
+		Commission: optDec(o.Commission), PositionIntent: o.PositionIntent, ReplacedAt: optTime(o.ReplacedAt),
+		ReplacedBy: optStr(o.ReplacedBy), Replaces: optStr(o.Replaces)}
 }
 
 // orderFor finds the account's order by id. e.mu must be held.

@@ -132,3 +132,33 @@ func TestCancelAllOrders207(t *testing.T) {
 		t.Fatalf("buying power after cancel-all %v", bp)
 	}
 }
+
+func TestReplaceOrder(t *testing.T) {
+	h := newHarness(t, nil)
+	acct := h.activeAccount()
+	h.fund(acct, "1000")
+	path := "/v1/trading/accounts/" + acct + "/orders"
+	old := h.must(200, "POST", path, map[string]any{"symbol": "MSFT", "qty": "2", "side": "buy", "type": "limit",
+		"limit_price": "400", "time_in_force": "gtc"}).json(t)
+	h.clock.Advance(0)
+	h.must(403, "PATCH", path+"/"+old["id"].(string), map[string]any{"qty": "3"}) // 3 × 400 > 1000
+	if bp := h.must(200, "GET", "/v1/trading/accounts/"+acct+"/account", nil).json(t)["buying_power"]; bp != "200" {
+		t.Fatalf("hold not restored after a failed replace: %v", bp)
+	}
+	nu := h.must(200, "PATCH", path+"/"+old["id"].(string), map[string]any{"limit_price": "420"}).json(t)
+	if nu["id"] == old["id"] || nu["replaces"] != old["id"] {
+		t.Fatalf("replacement %v", nu)
+	}
+	h.clock.Advance(0)
+	was := h.must(200, "GET", path+"/"+old["id"].(string), nil).json(t)
+	if was["status"] != "replaced" || was["replaced_by"] != nu["id"] {
+		t.Fatalf("old %v", was)
+	}
+	if s := h.must(200, "GET", path+"/"+nu["id"].(string), nil).json(t)["status"]; s != "filled" {
+		t.Fatalf("new %v", s)
+	}
+	if c := h.cash(acct); c != "169.6" {
+		t.Fatalf("cash %s", c)
+	}
+	h.must(422, "PATCH", path+"/"+nu["id"].(string), map[string]any{"qty": "1"}) // filled
+}

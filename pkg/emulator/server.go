@@ -56,6 +56,7 @@ func (e *Emulator) routes() http.Handler {
 	h("DELETE /v1/trading/accounts/{account_id}/orders", e.cancelAllOrders)
 	h("GET /v1/trading/accounts/{account_id}/orders/{order_id}", e.getOrder)
 	h("DELETE /v1/trading/accounts/{account_id}/orders/{order_id}", e.cancelOrder)
+	h("PATCH /v1/trading/accounts/{account_id}/orders/{order_id}", e.replaceOrder)
 	h("GET /v1/trading/accounts/{account_id}/orders:by_client_order_id", e.getOrderByClientID)
 	h("GET /v1/trading/accounts/{account_id}/positions", e.listPositions)
 	h("DELETE /v1/trading/accounts/{account_id}/positions", e.closeAllPositions)

@@ -202,6 +202,9 @@ type order struct {
 	FilledAt       time.Time `json:"filled_at"`
 	CanceledAt     time.Time `json:"canceled_at"`
 	ExpiredAt      time.Time `json:"expired_at"`
+	ReplacedAt     time.Time `json:"replaced_at"`
+	ReplacedBy     string    `json:"replaced_by,omitempty"`
+	Replaces       string    `json:"replaces,omitempty"`
 	AssetID        string    `json:"asset_id"`
 	Symbol         string    `json:"symbol"`
 	Notional       string    `json:"notional,omitempty"`
