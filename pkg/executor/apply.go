@@ -44,7 +44,7 @@ func (e *Engine) Apply(ctx context.Context) (*Result, error) {
 
 	cp := plan.Graph.CriticalPath()
 	walk := plan.Graph.Walk(ctx, dag.WalkOptions{
-		Parallelism: e.opts.Parallelism,
+		Parallelism: walkParallelism(plan.Graph),
 		FailFast:    e.opts.FailFast,
 		Priority:    func(v string) int { return cp[v] },
 	}, e.applyNode)
@@ -146,7 +146,15 @@ func (e *Engine) applyNode(ctx context.Context, addr string) error {
 	start := time.Now()
 	h := Hook{Address: addr, Kind: n.Kind, Action: c.Action}
 	e.report(EventApplyStart, h, fmt.Sprintf("%s: %s...", addr, actionVerb(c.Action)))
-	obj, result, err := e.runAction(ctx, n, c)
+	var obj Object
+	var result string
+	err := e.meetNeeds(ctx, n)
+	if err == nil {
+		if err = e.acquire(ctx); err == nil {
+			obj, result, err = e.runAction(ctx, n, c)
+			e.release()
+		}
+	}
 	if err == nil && len(n.WaitFor) > 0 && !n.Data {
 		obj, err = e.waitFor(ctx, n, obj, n.WaitFor, n.WaitTimeout)
 	}
@@ -166,9 +174,6 @@ func (e *Engine) applyNode(ctx context.Context, addr string) error {
 }
 
 func (e *Engine) runAction(ctx context.Context, n *Node, c *Change) (Object, string, error) {
-	if err := e.meetNeeds(ctx, n); err != nil {
-		return nil, "", err
-	}
 	switch c.Action {
 	case ActionNoOp:
 		obj, _ := e.lookup(n.Addr)

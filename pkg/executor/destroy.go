@@ -65,7 +65,7 @@ func (e *Engine) Destroy(ctx context.Context) (*Result, error) {
 	rev := g.Reverse()
 	e.tally = newTally(rev.Len())
 	before := e.remote.Requests()
-	walk := rev.Walk(ctx, dag.WalkOptions{Parallelism: e.opts.Parallelism, FailFast: e.opts.FailFast}, e.destroyNode)
+	walk := rev.Walk(ctx, dag.WalkOptions{Parallelism: walkParallelism(rev), FailFast: e.opts.FailFast}, e.destroyNode)
 	e.reportSkips(walk)
 	res := &Result{Walk: walk}
 	if walk.OK() {
@@ -81,7 +81,11 @@ func (e *Engine) destroyNode(ctx context.Context, addr string) error {
 	rec, _ := e.record(addr)
 	h := Hook{Address: addr, Kind: rec.Kind, Action: ActionDelete, RemoteID: rec.RemoteID}
 	e.report(EventApplyStart, h, addr+": Destroying...")
+	if err := e.acquire(ctx); err != nil {
+		return err
+	}
 	result, err := e.remove(ctx, rec)
+	e.release()
 	if err != nil {
 		h.Error = errText(err)
 		e.setRow(ResultRow{Address: addr, Result: "failed", Status: firstLine(h.Error), ID: rec.RemoteID})

@@ -378,10 +378,10 @@ func TestE2EStreamsMakeWaitsFree(t *testing.T) {
 			polls += n
 		}
 	}
-	// Each first wait of a family may look once before its stream has
-	// delivered an event; after that every status comes from the streams.
-	if polls > 4 {
-		t.Fatalf("%d poll requests for %d waits, want at most 4 (routes %v)", polls, len(nodes), routes)
+	// The streams replay from the run's start, so even the first waiters
+	// need not poll; allow a little slack for a slow connect.
+	if polls > 2 {
+		t.Fatalf("%d poll requests for %d waits, want at most 2 (routes %v)", polls, len(nodes), routes)
 	}
 	t.Logf("%d resources, %d requests (%d polls) in %s", len(nodes), res.Requests, polls, time.Since(start).Round(time.Millisecond))
 }

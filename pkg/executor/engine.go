@@ -13,8 +13,9 @@ import (
 	"github.com/brokerctl/brokerctl/pkg/redact"
 )
 
-// DefaultParallelism caps resources in flight. It is deliberately high: the
-// client's rate limiter, not this number, paces the requests.
+// DefaultParallelism caps the resources sending requests at once. Waiting
+// for a status does not hold a slot, and the client's rate limiter, not
+// this number, paces the requests.
 const DefaultParallelism = 32
 
 // Options configure an Engine.
@@ -92,6 +93,8 @@ type Engine struct {
 	rows    map[string]ResultRow
 	tally   *tally
 	creates int
+	// slots bounds resources sending requests at once (waits hold none).
+	slots chan struct{}
 }
 
 // ResultRow is one line of the final summary table.
@@ -151,6 +154,7 @@ func New(remote Remote, store Store, nodes []*Node, outputs []OutputSpec, opts O
 		claimed: map[string]string{},
 		stale:   map[string]bool{},
 		rows:    map[string]ResultRow{},
+		slots:   make(chan struct{}, opts.Parallelism),
 	}
 	for _, n := range nodes {
 		e.nodes[n.Addr] = n
@@ -285,6 +289,22 @@ func (e *Engine) setRow(row ResultRow) {
 	defer e.mu.Unlock()
 	e.rows[row.Address] = row
 }
+
+// acquire takes a request slot; release gives it back.
+func (e *Engine) acquire(ctx context.Context) error {
+	select {
+	case e.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *Engine) release() { <-e.slots }
+
+// walkParallelism lets every ready resource run: slots, not the walk,
+// bound the requests, so resources waiting for a status do not stop others.
+func walkParallelism(g *dag.Graph) int { return g.Len() + 1 }
 
 func (e *Engine) countCreate() {
 	e.mu.Lock()

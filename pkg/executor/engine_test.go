@@ -188,3 +188,34 @@ func TestDestroyReverseOrderAndProtect(t *testing.T) {
 		}
 	}
 }
+
+func TestWaitsDoNotHoldRequestSlots(t *testing.T) {
+	r, st := newFakeRemote(), newMemStore()
+	r.initial = map[string]string{"accounts": "SUBMITTED"}
+	a := node("accounts.slow", "accounts", "h")
+	a.WaitFor, a.WaitTimeout = []string{"ACTIVE"}, 5*time.Second
+	b := node("journals.fast", "journals", "h")
+	opts := testOpts()
+	opts.Parallelism = 1
+	done := make(chan struct{})
+	opts.Reporter = ReporterFunc(func(e Event) {
+		// Only once the journal is complete does the account activate:
+		// with the single slot held by the waiting account, this would hang.
+		if e.Type == EventApplyComplete && e.Hook.Address == "journals.fast" {
+			r.mu.Lock()
+			r.initial["accounts"] = "ACTIVE"
+			for id, o := range r.objects {
+				if r.kinds[id] == "accounts" {
+					o["status"] = "ACTIVE"
+				}
+			}
+			r.mu.Unlock()
+			close(done)
+		}
+	})
+	res, err := New(r, st, []*Node{a, b}, nil, opts).Apply(context.Background())
+	if err != nil || res.Err() != nil {
+		t.Fatalf("apply: %v %v", err, res.Err())
+	}
+	<-done
+}

@@ -55,7 +55,7 @@ func (f *fakeRemote) Create(_ context.Context, kind, _ string, body Object, key 
 	f.next++
 	id := fmt.Sprintf("%s-%d", kind, f.next)
 	st := f.initial[kind]
-	if st == "" {
+	if f.initial == nil || st == "" {
 		st = "ACTIVE"
 	}
 	f.objects[id] = Object{"id": id, "status": st, "_key": key, "_match": body["match"]}

@@ -17,6 +17,9 @@ type WaitOptions struct {
 	// StreamGrace is how long a waiter trusts a healthy event stream before
 	// polling as a safety net (default 30s).
 	StreamGrace time.Duration
+	// ConnectGrace is how long a waiter gives a stream that is connecting
+	// before it polls instead (default 2s).
+	ConnectGrace time.Duration
 	// NoStreams disables event streams: poll only.
 	NoStreams bool
 }
@@ -30,6 +33,9 @@ func (o WaitOptions) withDefaults() WaitOptions {
 	}
 	if o.StreamGrace <= 0 {
 		o.StreamGrace = 30 * time.Second
+	}
+	if o.ConnectGrace <= 0 {
+		o.ConnectGrace = 2 * time.Second
 	}
 	return o
 }
@@ -81,6 +87,7 @@ type Watcher struct {
 	changed  chan struct{}     // closed and replaced on every change
 	streams  map[string]bool   // family -> stream connected
 	started  map[string]bool   // family -> stream goroutine running
+	failed   map[string]bool   // family -> stream ended; not (yet) back
 	ctx      context.Context   // run context for streams (nil: no streams)
 	wg       sync.WaitGroup    // running streams
 	since    time.Time         // replay point of the streams
@@ -99,6 +106,7 @@ func NewWatcher(remote Remote, opts WaitOptions) *Watcher {
 		changed:  make(chan struct{}),
 		streams:  map[string]bool{},
 		started:  map[string]bool{},
+		failed:   map[string]bool{},
 		listedAt: map[string]time.Time{},
 		listMu:   map[string]*sync.Mutex{},
 	}
@@ -145,6 +153,7 @@ func (w *Watcher) stream(ctx context.Context, family string, from time.Time) {
 				// Connected: wake every waiter so it can rely on the
 				// stream from now on.
 				w.streams[family] = true
+				w.failed[family] = false
 				close(w.changed)
 				w.changed = make(chan struct{})
 			}
@@ -156,6 +165,9 @@ func (w *Watcher) stream(ctx context.Context, family string, from time.Time) {
 		})
 		w.mu.Lock()
 		w.streams[family] = false
+		w.failed[family] = true // until it delivers again, waiters poll
+		close(w.changed)
+		w.changed = make(chan struct{})
 		w.mu.Unlock()
 		if errors.Is(err, ErrNoStreams) || ctx.Err() != nil {
 			return
@@ -167,6 +179,14 @@ func (w *Watcher) stream(ctx context.Context, family string, from time.Time) {
 		}
 		backoff = min(backoff*2, w.opts.PollMax)
 	}
+}
+
+// connecting reports whether the family's stream has been started and has
+// neither delivered an event nor failed yet.
+func (w *Watcher) connecting(family string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.started[family] && !w.streams[family] && !w.failed[family]
 }
 
 // Connected reports whether the family's stream has delivered events.
@@ -278,8 +298,9 @@ func (w *Watcher) Wait(ctx context.Context, t WaitTarget, want []string, timeout
 	family := familyOf(t.Kind)
 	w.ensureStream(family)
 	delay := w.opts.PollMin
-	var lastPoll time.Time
+	lastPoll := time.Now() // lists made by other waiters from now on include t
 	polled := false
+	graceUntil := time.Now().Add(w.opts.ConnectGrace)
 	for {
 		st, changed := w.snapshot(t.ID)
 		switch lc.Check(st, want) {
@@ -290,6 +311,20 @@ func (w *Watcher) Wait(ctx context.Context, t WaitTarget, want []string, timeout
 		}
 		// Look now unless a stream has delivered every change of t: the
 		// object may already be there.
+		if left := time.Until(graceUntil); !polled && !t.Stale && left > 0 && w.connecting(family) {
+			// The stream replays history once connected: give it a
+			// moment rather than polling.
+			g := time.NewTimer(left)
+			select {
+			case <-ctx.Done():
+				g.Stop()
+				return st, ctx.Err()
+			case <-changed:
+			case <-g.C:
+			}
+			g.Stop()
+			continue
+		}
 		if !polled && (t.Stale || !w.Connected(family)) {
 			polled = true
 			if err := w.refresh(ctx, t, lastPoll); err != nil {
@@ -338,7 +373,7 @@ func (w *Watcher) refresh(ctx context.Context, t WaitTarget, since time.Time) er
 	m.Lock()
 	defer m.Unlock()
 	w.mu.Lock()
-	fresh := w.listedAt[key].After(since) && !since.IsZero()
+	fresh := w.listedAt[key].After(since)
 	_, known := w.status[t.ID]
 	w.mu.Unlock()
 	if fresh && known {
