@@ -214,9 +214,7 @@ func decp(d decimal.Decimal) *broker.Decimal { v := broker.NewDecimal(d); return
 func (e *Emulator) tradeAccountWire(a *account) broker.TradeAccount {
 	long := decimal.Zero
 	for sym, p := range a.Positions {
-		if as, ok := e.prices.lookup(sym); ok {
-			long = long.Add(p.Qty.Mul(as.Price))
-		}
+		long = long.Add(p.Qty.Mul(e.prices.heldAsset(sym, p).Price))
 	}
 	bp := a.Cash.Sub(a.Reserved)
 	equity := a.Cash.Add(long)

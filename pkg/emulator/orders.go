@@ -190,9 +190,9 @@ func (e *Emulator) scheduleOrderLocked(o *order, now time.Time) {
 			e.scheduleOrderLocked(o, due)
 		})
 	case ordNew:
-		as, _ := e.prices.lookup(o.Symbol)
+		as := e.prices.heldAsset(o.Symbol, e.st.accounts[o.AccountID].Positions[o.Symbol])
 		switch {
-		case as != nil && marketable(o, as.Price):
+		case marketable(o, as.Price):
 			e.after(now, orderFillDelay, func(due time.Time) {
 				if o := e.st.orders[id]; o != nil && o.Status == ordNew {
 					e.fillOrderLocked(o, as.Price, due)

@@ -5,13 +5,14 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/brokerctl/brokerctl/pkg/broker"
 	"github.com/shopspring/decimal"
 )
 
 func (e *Emulator) positionWire(p *position) broker.Position {
-	as, _ := e.prices.lookup(p.Symbol)
+	as := e.prices.heldAsset(p.Symbol, p)
 	mv := p.Qty.Mul(as.Price)
 	pl := mv.Sub(p.CostBase)
 	ratio := func(n, d decimal.Decimal) broker.Decimal {
@@ -62,6 +63,9 @@ func (e *Emulator) positionFor(a *account, symOrID string) (*position, error) {
 		if p := a.Positions[as.Symbol]; p != nil {
 			return p, nil
 		}
+	}
+	if p := a.Positions[strings.ToUpper(symOrID)]; p != nil {
+		return p, nil
 	}
 	return nil, errorf(http.StatusNotFound, "Account doesn't have a position for this symbol or asset_id")
 }
@@ -130,7 +134,7 @@ func (e *Emulator) closePosition(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (e *Emulator) sellLocked(a *account, sym string, qty decimal.Decimal) (*order, error) {
-	as, _ := e.prices.lookup(sym)
+	as := e.prices.heldAsset(sym, a.Positions[sym])
 	q := dec(qty)
 	req := &broker.OrderCreateRequest{Symbol: sym, Qty: &q, Side: "sell", Type: "market", TimeInForce: "day"}
 	return e.placeOrderLocked(a, req, as)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -62,22 +63,43 @@ func newAsset(sym, exch string, price, last decimal.Decimal) *asset {
 
 // priceTable maps symbols and asset ids to assets.
 type priceTable struct {
+	mu       sync.RWMutex
 	bySymbol map[string]*asset
 	byID     map[string]*asset
 }
 
 func (p *priceTable) add(a *asset) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.bySymbol[a.Symbol] = a
 	p.byID[a.ID] = a
 }
 
 // lookup finds an asset by symbol (case-insensitive) or asset id.
 func (p *priceTable) lookup(symOrID string) (*asset, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	if a, ok := p.bySymbol[strings.ToUpper(symOrID)]; ok {
 		return a, true
 	}
 	a, ok := p.byID[strings.ToLower(symOrID)]
 	return a, ok
+}
+
+// heldAsset returns the asset for a symbol the emulator already holds or
+// trades. A symbol missing from the table (a data file saved with another
+// --prices) is priced at its average cost so it can still be shown and sold.
+func (p *priceTable) heldAsset(sym string, pos *position) *asset {
+	if a, ok := p.lookup(sym); ok {
+		return a
+	}
+	price := decimal.NewFromInt(1)
+	if pos != nil && pos.Qty.IsPositive() {
+		price = pos.CostBase.DivRound(pos.Qty, 9)
+	}
+	a := newAsset(strings.ToUpper(sym), "NASDAQ", price, price)
+	p.add(a)
+	return a
 }
 
 // loadPrices returns the built-in table, overridden and extended by file

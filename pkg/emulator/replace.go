@@ -67,7 +67,7 @@ func (e *Emulator) replaceOrder(w http.ResponseWriter, r *http.Request) error {
 	if err := validateOrder(&next); err != nil {
 		return err
 	}
-	as, _ := e.prices.lookup(old.Symbol)
+	as := e.prices.heldAsset(old.Symbol, a.Positions[old.Symbol])
 	// Release the old order's hold for the check, and restore it on failure.
 	hold := old.Hold
 	e.releaseHoldLocked(a, old)
