@@ -1,0 +1,206 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/brokerctl/brokerctl/pkg/broker"
+	"github.com/brokerctl/brokerctl/pkg/emulator"
+	"github.com/brokerctl/brokerctl/pkg/state"
+)
+
+// The onboarding benchmark: n customers, each an account (waited to
+// ACTIVE), an ACH relationship (waited to APPROVED), a $1,000 deposit
+// (waited to COMPLETE) and a $100 market order, against the emulator on a
+// loopback listener with the API's 1,000 requests/minute limit and a
+// realistic per-request latency and status timeline.
+//
+// At real scale the 4,000 creates alone need four minutes; the scaled
+// variant divides the rate limit period, the latency and every status
+// delay by the same factor, so the ratios it reports (wall time ÷ lower
+// bound, requests per resource, 429s, speed-up over a sequential loop) are
+// those of the real-scale run in a fraction of the time.
+const (
+	benchLatency = 100 * time.Millisecond // per request, at real scale
+	benchRPM     = 1000                   // the Broker API's limit
+)
+
+func BenchmarkOnboarding1000(b *testing.B) { benchOnboarding(b, 1000, 1, 2) }
+
+// BenchmarkOnboarding1000Scaled is the same workload at 20x: 4,000 creates
+// at 20,000/min (a 12 s lower bound), 5 ms latency, statuses 20x faster.
+func BenchmarkOnboarding1000Scaled(b *testing.B) { benchOnboarding(b, 1000, 20, 5) }
+
+func benchOnboarding(b *testing.B, n int, scale float64, seqN int) {
+	for i := 0; i < b.N; i++ {
+		r := runOnboarding(b, n, scale, seqN)
+		b.ReportMetric(r.wall.Seconds(), "wall_s")
+		b.ReportMetric(r.lowerBound.Seconds(), "lower_bound_s")
+		b.ReportMetric(r.wall.Seconds()/r.lowerBound.Seconds(), "x_lower_bound")
+		b.ReportMetric(float64(r.requests)/float64(4*n), "requests/resource")
+		b.ReportMetric(float64(r.rateLimited), "429s")
+		b.ReportMetric(r.seqPerCustomer.Seconds()*float64(n)/r.wall.Seconds(), "x_faster_than_sequential")
+		b.Logf("%d customers at %gx: brokerctl %s for %d requests (lower bound %s, %.2fx); %.2f requests/resource; %d 429s; "+
+			"sequential loop %s/customer on %d customers, %s for %d (extrapolated), brokerctl %.1fx faster",
+			n, scale, r.wall.Round(time.Millisecond), r.requests, r.lowerBound, r.wall.Seconds()/r.lowerBound.Seconds(),
+			float64(r.requests)/float64(4*n), r.rateLimited, r.seqPerCustomer.Round(time.Millisecond), seqN,
+			(r.seqPerCustomer * time.Duration(n)).Round(time.Second), n, r.seqPerCustomer.Seconds()*float64(n)/r.wall.Seconds())
+	}
+}
+
+type onboardingResult struct {
+	wall, lowerBound, seqPerCustomer time.Duration
+	requests, rateLimited            int64
+}
+
+func runOnboarding(b *testing.B, n int, scale float64, seqN int) onboardingResult {
+	b.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rpm := int(float64(benchRPM) * scale)
+	srv, err := emulator.Start(ctx, "127.0.0.1:0", emulator.Options{
+		Speed: emulator.Speed(scale), RequestsPerMinute: rpm,
+		Faults: emulator.Faults{Latency: time.Duration(float64(benchLatency) / scale)},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	defer tr.CloseIdleConnections()
+	client := func() *broker.Client {
+		c, err := broker.New(broker.Config{BaseURL: srv.URL, KeyID: emulator.DefaultKeyID, Secret: emulator.DefaultSecret,
+			RequestsPerMinute: rpm, HTTPClient: &http.Client{Transport: tr, Timeout: time.Minute}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return c
+	}
+
+	// brokerctl: the engine over the whole graph.
+	var nodes []*Node
+	for i := range n {
+		nodes = append(nodes, onboardingNodes(fmt.Sprintf("c%04d", i))...)
+	}
+	be, err := state.Open(ctx, filepath.Join(b.TempDir(), "state.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer be.Close()
+	ws, err := be.Lock(ctx, "bench", state.NewLockInfo("bench", "bench"), time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ws.Close()
+	st, err := NewStateStore(ctx, ws)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := client()
+	remote := NewBrokerRemote(c)
+	limited0 := srv.Emulator.Stats().RateLimited
+	poll := time.Duration(float64(time.Second) / scale)
+	start := time.Now()
+	res, err := New(remote, st, nodes, nil, Options{Workspace: "bench", RequestsPerMinute: rpm,
+		Wait: WaitOptions{PollMin: poll, PollMax: 20 * poll, StreamGrace: 30 * poll, ConnectGrace: 2 * poll}}).Apply(ctx)
+	wall := time.Since(start)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := res.Err(); err != nil {
+		b.Fatalf("apply: %v", err)
+	}
+	out := onboardingResult{
+		wall:        wall,
+		lowerBound:  time.Duration(float64(4*n) / float64(rpm) * float64(time.Minute)),
+		requests:    c.Stats().Requests,
+		rateLimited: srv.Emulator.Stats().RateLimited - limited0,
+	}
+
+	// The same workload as a plain sequential script on the same client
+	// library would run it: create, poll until ready, next.
+	sc := client()
+	start = time.Now()
+	for i := range seqN {
+		if err := sequentialOnboarding(ctx, sc, fmt.Sprintf("seq%04d", i), poll); err != nil {
+			b.Fatal(err)
+		}
+	}
+	out.seqPerCustomer = time.Since(start) / time.Duration(seqN)
+	return out
+}
+
+// onboardingNodes declares one customer's four resources.
+func onboardingNodes(name string) []*Node {
+	nodes := seed(name)
+	// seed declares account, ACH, deposit, journal, order: drop the journal
+	// (the firm account could not fund a thousand of them) and the order's
+	// wait (a market order fills when the market says so).
+	out := []*Node{nodes[0], nodes[1], nodes[2], nodes[4]}
+	out[3].WaitFor = nil
+	return out
+}
+
+// sequentialOnboarding onboards one customer the way a script would.
+func sequentialOnboarding(ctx context.Context, c *broker.Client, name string, poll time.Duration) error {
+	var acct Object
+	if err := c.Do(ctx, "POST", "/v1/accounts", nil, accountBody(name+"@example.com"), &acct); err != nil {
+		return err
+	}
+	id := idOf(acct)
+	waitFor := func(get func() (string, error), want string) error {
+		for {
+			st, err := get()
+			if err != nil || st == want {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(poll):
+			}
+		}
+	}
+	if err := waitFor(func() (string, error) {
+		var a Object
+		err := c.Do(ctx, "GET", "/v1/accounts/"+id, nil, nil, &a)
+		return StatusOf(a), err
+	}, "ACTIVE"); err != nil {
+		return err
+	}
+	var rel Object
+	if err := c.Do(ctx, "POST", "/v1/accounts/"+id+"/ach_relationships", nil, Object{"account_owner_name": "Seq " + name,
+		"bank_account_type": "CHECKING", "bank_account_number": "32131231abc", "bank_routing_number": "121000358"}, &rel); err != nil {
+		return err
+	}
+	listStatus := func(path, want string) func() (string, error) {
+		return func() (string, error) {
+			var items []Object
+			err := c.Do(ctx, "GET", path, nil, nil, &items)
+			for _, it := range items {
+				if idOf(it) == want {
+					return StatusOf(it), err
+				}
+			}
+			return "", err
+		}
+	}
+	if err := waitFor(listStatus("/v1/accounts/"+id+"/ach_relationships", idOf(rel)), "APPROVED"); err != nil {
+		return err
+	}
+	var xfer Object
+	if err := c.Do(ctx, "POST", "/v1/accounts/"+id+"/transfers", nil, Object{"transfer_type": "ach", "relationship_id": idOf(rel),
+		"amount": "1000", "direction": "INCOMING"}, &xfer); err != nil {
+		return err
+	}
+	if err := waitFor(listStatus("/v1/accounts/"+id+"/transfers", idOf(xfer)), "COMPLETE"); err != nil {
+		return err
+	}
+	return c.Do(ctx, "POST", "/v1/trading/accounts/"+id+"/orders", nil, Object{"symbol": "AAPL", "notional": "100", "side": "buy",
+		"type": "market", "time_in_force": "day"}, nil)
+}
