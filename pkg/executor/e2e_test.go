@@ -385,3 +385,77 @@ func TestE2EStreamsMakeWaitsFree(t *testing.T) {
 	}
 	t.Logf("%d resources, %d requests (%d polls) in %s", len(nodes), res.Requests, polls, time.Since(start).Round(time.Millisecond))
 }
+
+func TestE2EAccountUpdateIsPatched(t *testing.T) {
+	w := newWorld(t, emulator.Faults{})
+	nodes := seed("olga")[:1]
+	if res := w.apply(nodes, Options{}); res.Err() != nil {
+		t.Fatal(res.Err())
+	}
+	changed := seed("olga")[:1]
+	changed[0].Hash = "h2"
+	changed[0].Render = func(LookupFunc) (Object, string, error) {
+		b := accountBody("olga@example.com")
+		b["contact"].(map[string]any)["city"] = "Oakland"
+		return b, "", nil
+	}
+	var plan *Plan
+	var err error
+	w.run(changed, Options{}, func(e *Engine) (*Result, error) {
+		plan, err = e.Plan(context.Background())
+		return nil, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := plan.Change("accounts.olga")
+	if c.Action != ActionUpdate || len(c.Fields) != 1 || c.Fields[0] != "contact" {
+		t.Fatalf("plan %+v, want update of contact", c)
+	}
+	before := w.em.Stats().Routes["PATCH /v1/accounts/{account_id}"]
+	res := w.apply(changed, Options{})
+	if res.Err() != nil || res.Summary.Change != 1 {
+		t.Fatalf("apply: %v %+v", res.Err(), res.Summary)
+	}
+	if got := w.em.Stats().Routes["PATCH /v1/accounts/{account_id}"] - before; got != 1 {
+		t.Fatalf("%d PATCHes, want 1", got)
+	}
+	if w.created("account") != 1 {
+		t.Fatalf("an update created an account")
+	}
+	// Applied: nothing left to change.
+	w.run(changed, Options{}, func(e *Engine) (*Result, error) {
+		plan, err = e.Plan(context.Background())
+		return nil, err
+	})
+	if plan.HasChanges() {
+		t.Fatalf("plan after update still has changes: %+v", plan.Changes)
+	}
+}
+
+func TestE2EImportAdoptsExisting(t *testing.T) {
+	w := newWorld(t, emulator.Faults{})
+	// Someone created the account by hand.
+	var acct Object
+	if err := w.remote.c.Do(context.Background(), "POST", "/v1/accounts", nil, accountBody("pete@example.com"), &acct); err != nil {
+		t.Fatal(err)
+	}
+	nodes := seed("pete")[:2]
+	nodes[0].ImportID = idOf(acct)
+	res := w.apply(nodes, Options{})
+	if err := res.Err(); err != nil {
+		t.Fatalf("apply: %v\n%s", err, res.Table())
+	}
+	if res.Summary.Import != 1 || res.Summary.Add != 1 || w.created("account") != 1 {
+		t.Fatalf("summary %+v, accounts created %d", res.Summary, w.created("account"))
+	}
+	w.expectCount("pete", "account", 1)
+	w.expectCount("pete", "ach_relationship", 1)
+}
+
+func (w *world) expectCount(name, kind string, want int) {
+	w.t.Helper()
+	if got := w.census(name)[kind]; got != want {
+		w.t.Fatalf("%s: %d %s, want %d", name, got, kind, want)
+	}
+}
