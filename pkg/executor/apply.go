@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -48,6 +49,7 @@ func (e *Engine) Apply(ctx context.Context) (*Result, error) {
 		FailFast:    e.opts.FailFast,
 		Priority:    func(v string) int { return cp[v] },
 	}, e.applyNode)
+	notStarted(walk)
 	e.reportSkips(walk)
 
 	res := &Result{Plan: plan, Walk: walk}
@@ -152,6 +154,9 @@ func (e *Engine) applyNode(ctx context.Context, addr string) error {
 	if err == nil {
 		if err = e.acquire(ctx); err == nil {
 			obj, result, err = e.runAction(ctx, n, c)
+			if err != nil {
+				e.failed() // before the slot is free, so nothing slips in
+			}
 			e.release()
 		}
 	}
@@ -159,7 +164,11 @@ func (e *Engine) applyNode(ctx context.Context, addr string) error {
 		obj, err = e.waitFor(ctx, n, obj, n.WaitFor, n.WaitTimeout)
 	}
 	h.Elapsed = time.Since(start).Seconds()
+	if errors.Is(err, errNotStarted) {
+		return err
+	}
 	if err != nil {
+		e.failed()
 		h.Error = errText(err)
 		h.RemoteID = idOf(obj)
 		h.Status = StatusOf(obj)

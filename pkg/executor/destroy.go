@@ -66,6 +66,7 @@ func (e *Engine) Destroy(ctx context.Context) (*Result, error) {
 	e.tally = newTally(rev.Len())
 	before := e.remote.Requests()
 	walk := rev.Walk(ctx, dag.WalkOptions{Parallelism: walkParallelism(rev), FailFast: e.opts.FailFast}, e.destroyNode)
+	notStarted(walk)
 	e.reportSkips(walk)
 	res := &Result{Walk: walk}
 	if walk.OK() {
@@ -85,6 +86,9 @@ func (e *Engine) destroyNode(ctx context.Context, addr string) error {
 		return err
 	}
 	result, err := e.remove(ctx, rec)
+	if err != nil {
+		e.failed() // before the slot is free, so nothing slips in
+	}
 	e.release()
 	if err != nil {
 		h.Error = errText(err)

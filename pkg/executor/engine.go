@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/brokerctl/brokerctl/pkg/dag"
@@ -94,7 +95,8 @@ type Engine struct {
 	tally   *tally
 	creates int
 	// slots bounds resources sending requests at once (waits hold none).
-	slots chan struct{}
+	slots    chan struct{}
+	stopping atomic.Bool
 }
 
 // ResultRow is one line of the final summary table.
@@ -290,14 +292,50 @@ func (e *Engine) setRow(row ResultRow) {
 	e.rows[row.Address] = row
 }
 
-// acquire takes a request slot; release gives it back.
+// acquire takes a request slot; release gives it back. After a failure
+// under FailFast, resources that have not sent anything yet do not start.
 func (e *Engine) acquire(ctx context.Context) error {
+	if e.stopping.Load() {
+		return errNotStarted
+	}
 	select {
 	case e.slots <- struct{}{}:
+		if e.stopping.Load() {
+			<-e.slots
+			return errNotStarted
+		}
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// errNotStarted marks a resource FailFast kept from starting.
+var errNotStarted = errors.New("not started: an earlier resource failed and --fail-fast is set")
+
+// failed records a resource failure; under FailFast nothing new starts.
+func (e *Engine) failed() {
+	if e.opts.FailFast {
+		e.stopping.Store(true)
+	}
+}
+
+// notStarted moves resources FailFast kept from starting out of the walk's
+// errors into NotRun, so only root causes are reported as failures.
+func notStarted(w *dag.WalkResult) {
+	for v, err := range w.Errors {
+		if errors.Is(err, errNotStarted) {
+			delete(w.Errors, v)
+			w.NotRun = append(w.NotRun, v)
+			for d, root := range w.Skipped {
+				if root == v {
+					delete(w.Skipped, d)
+					w.NotRun = append(w.NotRun, d)
+				}
+			}
+		}
+	}
+	slices.Sort(w.NotRun)
 }
 
 func (e *Engine) release() { <-e.slots }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -218,4 +219,36 @@ func TestWaitsDoNotHoldRequestSlots(t *testing.T) {
 		t.Fatalf("apply: %v %v", err, res.Err())
 	}
 	<-done
+}
+
+func TestFailFastStartsNothingNew(t *testing.T) {
+	r, st := newFakeRemote(), newMemStore()
+	var nodes []*Node
+	bad := node("accounts.a0", "accounts", "h")
+	var atFailure atomic.Int64
+	bad.Render = func(LookupFunc) (Object, string, error) {
+		atFailure.Store(r.creates.Load()) // a0 holds the only slot here
+		return nil, "", errors.New("bad body")
+	}
+	nodes = append(nodes, bad)
+	for i := 1; i < 6; i++ {
+		nodes = append(nodes, node(fmt.Sprintf("accounts.a%d", i), "accounts", "h"))
+	}
+	nodes = append(nodes, node("orders.o", "orders", "h", "accounts.a5"))
+	opts := testOpts()
+	opts.Parallelism, opts.FailFast = 1, true
+	res, err := New(r, st, nodes, nil, opts).Apply(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := res.Walk
+	if len(w.Errors) != 1 || w.Errors["accounts.a0"] == nil {
+		t.Fatalf("errors %v, want only the root cause", w.Errors)
+	}
+	if after := r.creates.Load() - atFailure.Load(); after != 0 {
+		t.Fatalf("%d creates sent after the failure", after)
+	}
+	if got := len(w.Completed) + len(w.NotRun) + len(w.Errors); got != len(nodes) || len(w.NotRun) == 0 {
+		t.Fatalf("completed %v, not run %v", w.Completed, w.NotRun)
+	}
 }
