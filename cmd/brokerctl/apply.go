@@ -152,7 +152,16 @@ func loadManifest(g *Globals, o *applyOptions) (*manifest.Config, error) {
 		Getenv: func(k string) (string, bool) { v := g.Getenv(k); return v, v != "" },
 	})
 	for _, d := range diags {
-		fmt.Fprintln(g.Stderr, d.Error())
+		if !o.JSON {
+			fmt.Fprintln(g.Stderr, d.Error())
+			continue
+		}
+		ev := executor.Event{Level: d.Severity.String(), Message: d.Error(), Time: time.Now().UTC(), Type: executor.EventDiagnostic,
+			Diagnostic: &executor.Diagnostic{Severity: d.Severity.String(), Summary: d.Summary, Detail: d.Detail, Address: d.Path}}
+		if d.Pos.File != "" {
+			ev.Diagnostic.Range = &executor.Range{Filename: d.Pos.File, Line: d.Pos.Line, Column: d.Pos.Col}
+		}
+		executor.NewJSONReporter(g.Stdout).Report(ev)
 	}
 	if diags.HasErrors() {
 		return nil, &ExitError{Code: exitUsage, Err: fmt.Errorf("%d error(s) in the manifest", len(diags.Errors()))}

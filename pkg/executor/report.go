@@ -58,12 +58,22 @@ type OutputValue struct {
 	Sensitive bool `json:"sensitive,omitempty"`
 }
 
-// Diagnostic is a warning or error not tied to one step of a resource.
+// Diagnostic is a warning or error not tied to one step of a resource,
+// such as a problem in the manifest.
 type Diagnostic struct {
 	Severity string `json:"severity"`
 	Summary  string `json:"summary"`
 	Detail   string `json:"detail,omitempty"`
 	Address  string `json:"address,omitempty"`
+	// Range locates the problem in a manifest file.
+	Range *Range `json:"range,omitempty"`
+}
+
+// Range is a position in a manifest file.
+type Range struct {
+	Filename string `json:"filename"`
+	Line     int    `json:"line"`
+	Column   int    `json:"column"`
 }
 
 // ChangeSummary counts what a plan would do or an apply did.
