@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/brokerctl/brokerctl/pkg/broker"
@@ -243,6 +246,9 @@ func decodeBody(r *http.Request, v any) error {
 }
 
 func decodeJSON(raw []byte, v any) error {
+	if err := checkNumbers(raw); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
@@ -261,4 +267,47 @@ func asTypeError(err error, te **json.UnmarshalTypeError) bool {
 		*te = t
 	}
 	return ok
+}
+
+// maxExponent and maxDigits bound the decimals a request may carry: an
+// amount such as "1e999999999" would otherwise make exact arithmetic
+// allocate gigabytes.
+const (
+	maxExponent = 30
+	maxDigits   = 64
+)
+
+var exponentRe = regexp.MustCompile(`^[+-]?[0-9]*\.?[0-9]*[eE]([+-]?[0-9]+)$`)
+
+// checkNumbers rejects numbers (or numeric strings) that are absurdly large
+// or long before anything does arithmetic on them.
+func checkNumbers(raw []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // malformed JSON is reported by the real decode
+		}
+		var s string
+		switch t := tok.(type) {
+		case json.Number:
+			s = string(t)
+		case string:
+			if len(t) == 0 || len(t) > 400 || !strings.ContainsAny(t[:1], "0123456789+-.") {
+				continue
+			}
+			s = t
+		default:
+			continue
+		}
+		if m := exponentRe.FindStringSubmatch(s); m != nil {
+			if e, err := strconv.Atoi(strings.TrimPrefix(m[1], "+")); err != nil || e > maxExponent || e < -maxExponent {
+				return validation("number %.40s is out of range", s)
+			}
+		}
+		if _, err := strconv.ParseFloat(s, 64); err == nil && len(s) > maxDigits {
+			return validation("number %.40s... has too many digits", s)
+		}
+	}
 }
