@@ -46,14 +46,24 @@ func (r *WalkResult) OK() bool {
 	return len(r.Errors) == 0 && len(r.Skipped) == 0 && len(r.NotRun) == 0
 }
 
+// maxErrorsShown bounds how many root causes Err's message spells out;
+// all of them stay reachable through errors.As/Is and WalkResult.Errors.
+const maxErrorsShown = 5
+
 // Err summarises the failures as one error (nil when OK). The message names
-// root causes first; skipped vertices are counted, not repeated.
+// the first root causes (by vertex name) and counts the rest; skipped
+// vertices are counted, not repeated.
 func (r *WalkResult) Err() error {
 	if r.OK() {
 		return nil
 	}
 	var parts []string
-	for _, v := range sortedErrKeys(r.Errors) {
+	keys := sortedErrKeys(r.Errors)
+	for i, v := range keys {
+		if i == maxErrorsShown {
+			parts = append(parts, fmt.Sprintf("and %d more failure(s)", len(keys)-i))
+			break
+		}
 		parts = append(parts, fmt.Sprintf("%s: %v", v, r.Errors[v]))
 	}
 	msg := strings.Join(parts, "; ")

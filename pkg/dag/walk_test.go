@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -193,5 +194,20 @@ func sortStrings(s []string) {
 				s[i], s[j] = s[j], s[i]
 			}
 		}
+	}
+}
+
+func TestWalkErrMessageIsBounded(t *testing.T) {
+	g := New()
+	for i := 0; i < 12; i++ {
+		g.AddVertex(fmt.Sprintf("v%02d", i))
+	}
+	res := g.Walk(context.Background(), WalkOptions{}, func(_ context.Context, v string) error { return errors.New("boom") })
+	msg := res.Err().Error()
+	if !strings.Contains(msg, "v04: boom; and 7 more failure(s)") || strings.Contains(msg, "v05") {
+		t.Fatalf("message %q", msg)
+	}
+	if !errors.Is(res.Err(), res.Errors["v11"]) {
+		t.Fatal("unshown errors are not reachable with errors.Is")
 	}
 }

@@ -143,6 +143,9 @@ func onboardingNodes(name string) []*Node {
 	// wait (a market order fills when the market says so).
 	out := []*Node{nodes[0], nodes[1], nodes[2], nodes[4]}
 	out[3].WaitFor = nil
+	for _, n := range out {
+		n.WaitTimeout = 10 * time.Minute // the manifest default; ACH approval takes a minute
+	}
 	return out
 }
 
