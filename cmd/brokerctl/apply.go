@@ -8,9 +8,11 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -84,9 +86,8 @@ Exit status: 0 success, 1 a resource failed, 2 invalid command line or manifest.
 }
 
 func runApply(ctx context.Context, g *Globals, o *applyOptions) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx, stopSignals := interruptible(ctx)
+	defer stopSignals()
 	cfg, err := loadManifest(g, o)
 	if err != nil {
 		return err
@@ -132,9 +133,26 @@ func runApply(ctx context.Context, g *Globals, o *applyOptions) error {
 		}
 	}
 	if werr := res.Err(); werr != nil {
+		if ctx.Err() != nil {
+			return &ExitError{Code: exitFailure, Err: errors.New("interrupted: state records every step; run apply again to resume")}
+		}
 		return &ExitError{Code: exitFailure, Err: fmt.Errorf("apply failed: %w", werr)}
 	}
 	return nil
+}
+
+// interruptible cancels ctx on SIGINT or SIGTERM, so a run stops sending
+// and leaves state consistent (a second signal kills as usual).
+func interruptible(ctx context.Context) (context.Context, func()) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // restore default handling: a second Ctrl-C exits at once
+	}()
+	return ctx, stop
 }
 
 // loadManifest loads and validates the manifests; problems exit 2.

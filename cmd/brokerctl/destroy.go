@@ -40,9 +40,8 @@ Against sandbox or production, destroy asks for confirmation unless --yes.`,
 }
 
 func runDestroy(ctx context.Context, g *Globals, o *applyOptions) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx, stopSignals := interruptible(ctx)
+	defer stopSignals()
 	cfg, err := loadManifest(g, o)
 	if err != nil {
 		return err

@@ -70,7 +70,10 @@ func (e *Engine) create(ctx context.Context, n *Node) (Object, error) {
 	if !found {
 		obj, err = e.send(ctx, n, q)
 		if err != nil {
-			if !IsAmbiguous(err) && ctx.Err() == nil {
+			// A definitive refusal, or a create never sent (an
+			// interrupted run): record it failed, so the next apply
+			// creates afresh without reconciling.
+			if IsNotSent(err) || !IsAmbiguous(err) && ctx.Err() == nil {
 				rec.Phase, rec.Error = PhaseFailed, errText(err)
 				if perr := e.put(ctx, rec); perr != nil {
 					return nil, errors.Join(err, perr)
@@ -108,6 +111,18 @@ func (e *Engine) send(ctx context.Context, n *Node, q ReconcileQuery) (Object, e
 			return obj, nil
 		}
 		last = err
+		if IsNotSent(err) {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			select { // never reached the API: just send again
+			case <-ctx.Done():
+				return nil, &NotSentError{Err: ctx.Err()}
+			case <-time.After(jitter(delay)):
+			}
+			delay = min(delay*2, 10*time.Second)
+			continue
+		}
 		if ctx.Err() != nil {
 			return nil, &AmbiguousError{Err: err}
 		}

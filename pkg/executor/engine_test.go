@@ -252,3 +252,32 @@ func TestFailFastStartsNothingNew(t *testing.T) {
 		t.Fatalf("completed %v, not run %v", w.Completed, w.NotRun)
 	}
 }
+
+func TestNotSentIsResentWithoutReconciling(t *testing.T) {
+	r, st := newFakeRemote(), newMemStore()
+	r.notSent = 2
+	res, err := New(r, st, []*Node{node("accounts.a", "accounts", "h")}, nil, testOpts()).Apply(context.Background())
+	if err != nil || res.Err() != nil {
+		t.Fatalf("apply: %v %v", err, res.Err())
+	}
+	if r.reconciles.Load() != 0 || r.live("accounts") != 1 || r.creates.Load() != 3 {
+		t.Fatalf("reconciles %d, live %d, creates %d", r.reconciles.Load(), r.live("accounts"), r.creates.Load())
+	}
+
+	// Interrupted before sending: recorded failed, so the next run creates
+	// afresh without a reconcile.
+	r2, st2 := newFakeRemote(), newMemStore()
+	ctx, cancel := context.WithCancel(context.Background())
+	r2.notSent = 1
+	opts := testOpts()
+	opts.Hooks.AfterIntent = func(string) error { cancel(); return nil }
+	New(r2, st2, []*Node{node("accounts.b", "accounts", "h")}, nil, opts).Apply(ctx)
+	rec, _, _ := st2.Get(context.Background(), "accounts.b")
+	if rec.Phase != PhaseFailed {
+		t.Fatalf("phase %s, want failed", rec.Phase)
+	}
+	res, err = New(r2, st2, []*Node{node("accounts.b", "accounts", "h")}, nil, testOpts()).Apply(context.Background())
+	if err != nil || res.Err() != nil || r2.reconciles.Load() != 0 || r2.live("accounts") != 1 {
+		t.Fatalf("resume: %v %v, reconciles %d", err, res.Err(), r2.reconciles.Load())
+	}
+}

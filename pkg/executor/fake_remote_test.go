@@ -25,6 +25,10 @@ type fakeRemote struct {
 	next    int
 	// initial is the status new objects start with, per kind.
 	initial map[string]string
+	// notSent makes the next n creates fail before reaching the API.
+	notSent int
+	// reconciles counts Reconcile calls.
+	reconciles atomic.Int64
 	// removed counts Remove calls.
 	removed atomic.Int64
 }
@@ -45,6 +49,10 @@ func (f *fakeRemote) Create(_ context.Context, kind, _ string, body Object, key 
 	f.creates.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.notSent > 0 {
+		f.notSent--
+		return nil, &NotSentError{Err: fmt.Errorf("connection refused")}
+	}
 	if keyed(kind) {
 		for id, o := range f.objects {
 			if o["_key"] == key {
@@ -125,6 +133,7 @@ func (m *memStore) SetOutputs(_ context.Context, o map[string]OutputValue) error
 
 func (f *fakeRemote) Reconcile(_ context.Context, q ReconcileQuery) (Object, bool, error) {
 	f.requests.Add(1)
+	f.reconciles.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for id, o := range f.objects {

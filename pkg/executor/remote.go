@@ -106,6 +106,20 @@ type AmbiguousError struct{ Err error }
 func (e *AmbiguousError) Error() string { return "outcome unknown: " + e.Err.Error() }
 func (e *AmbiguousError) Unwrap() error { return e.Err }
 
+// NotSentError wraps a failure that proves a create never reached the API
+// (cancelled while waiting for the rate limiter, connection refused): it
+// can be sent again without reconciling first.
+type NotSentError struct{ Err error }
+
+func (e *NotSentError) Error() string { return "not sent: " + e.Err.Error() }
+func (e *NotSentError) Unwrap() error { return e.Err }
+
+// IsNotSent reports whether err proves a create was never sent.
+func IsNotSent(err error) bool {
+	var ns *NotSentError
+	return errors.As(err, &ns)
+}
+
 // IsAmbiguous reports whether err leaves a create's outcome unknown.
 func IsAmbiguous(err error) bool {
 	var ae *AmbiguousError

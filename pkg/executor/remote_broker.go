@@ -72,15 +72,34 @@ func (b *BrokerRemote) Create(ctx context.Context, kind, account string, body Ob
 	if kind == "batch_journals" {
 		var out []Object
 		if err := b.c.Do(ctx, http.MethodPost, path, nil, body, &out, opts...); err != nil {
-			return nil, classify(err, true)
+			return nil, classifyCreate(kind, err)
 		}
 		return batchObject(out), nil
 	}
 	var out Object
 	if err := b.c.Do(ctx, http.MethodPost, path, nil, body, &out, opts...); err != nil {
-		return nil, classify(err, true)
+		return nil, classifyCreate(kind, err)
 	}
 	return out, nil
+}
+
+// classifyCreate sorts a failed create. The client reports a POST that
+// may have been acted on as OutcomeUnknownError, except requests it may
+// replay itself (journals with an Idempotency-Key, orders with a
+// client_order_id), whose other failures are therefore ambiguous too. Any
+// other failure of an unkeyed create proves it was never sent.
+func classifyCreate(kind string, err error) error {
+	var ae *broker.APIError
+	if errors.Is(err, broker.ErrOutcomeUnknown) || (errors.As(err, &ae) && ae.StatusCode >= 500) {
+		return &AmbiguousError{Err: err}
+	}
+	if errors.As(err, &ae) {
+		return classify(err, false)
+	}
+	if keyed(kind) || kind == "orders" {
+		return &AmbiguousError{Err: err}
+	}
+	return &NotSentError{Err: err}
 }
 
 // classify maps client errors to the executor's: a lost or ambiguous answer
