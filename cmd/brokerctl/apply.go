@@ -88,57 +88,114 @@ Exit status: 0 success, 1 a resource failed, 2 invalid command line or manifest.
 func runApply(ctx context.Context, g *Globals, o *applyOptions) error {
 	ctx, stopSignals := interruptible(ctx)
 	defer stopSignals()
-	cfg, err := loadManifest(g, o)
+	sess, err := openSession(ctx, g, o, "apply")
 	if err != nil {
 		return err
+	}
+	defer sess.Close()
+	res, err := sess.engine.Apply(ctx)
+	if err := sess.finish(ctx, res, err); err != nil {
+		return err
+	}
+	if !o.JSON && len(res.Outputs) > 0 {
+		fmt.Fprintln(g.Stdout, "\nOutputs:")
+		printOutputsText(g.Stdout, res.Outputs, false)
+	}
+	return sess.failure(ctx, res)
+}
+
+// session is what a run that sends requests holds open: the target, the
+// locked state and the engine with its reporter.
+type session struct {
+	g          *Globals
+	o          *applyOptions
+	op         string
+	tgt        *target
+	ws         state.Workspace
+	engine     *executor.Engine
+	stopReport func()
+}
+
+// openSession loads the manifest, connects to the target (asking for
+// confirmation where needed), locks the workspace and builds the engine.
+func openSession(ctx context.Context, g *Globals, o *applyOptions, op string) (*session, error) {
+	cfg, err := loadManifest(g, o)
+	if err != nil {
+		return nil, err
 	}
 	nodes, outputs, err := executor.FromManifest(cfg)
 	if err != nil {
-		return &UsageError{Err: err}
+		return nil, &UsageError{Err: err}
 	}
-	tgt, err := connect(ctx, g, o.Yes, "apply")
+	s := &session{g: g, o: o, op: op, stopReport: func() {}}
+	if s.tgt, err = connect(ctx, g, o.Yes, op); err != nil {
+		return nil, err
+	}
+	if op == "destroy" && s.tgt.Name == "sandbox" {
+		if err := confirm(g, o.Yes, op, "the sandbox"); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	if s.ws, err = lockState(ctx, g, op, o.LockTimeout); err != nil {
+		s.Close()
+		return nil, err
+	}
+	store, err := executor.NewStateStore(ctx, s.ws)
 	if err != nil {
-		return err
+		s.Close()
+		return nil, err
 	}
-	defer tgt.Close()
-	ws, err := lockState(ctx, g, "apply", o.LockTimeout)
-	if err != nil {
-		return err
-	}
-	defer ws.Close()
-	store, err := executor.NewStateStore(ctx, ws)
-	if err != nil {
-		return err
-	}
-	rep, stop := newReporter(ctx, g, o.JSON, len(nodes), tgt.Remote.Requests)
-	eng := executor.New(tgt.Remote, store, nodes, outputs, executor.Options{
+	var rep executor.Reporter
+	rep, s.stopReport = newReporter(ctx, g, o.JSON, len(nodes), s.tgt.Remote.Requests)
+	s.engine = executor.New(s.tgt.Remote, store, nodes, outputs, executor.Options{
 		Workspace: g.Workspace, Parallelism: o.Parallelism, FailFast: o.FailFast, Replace: o.Replace,
-		Reporter: rep, RequestsPerMinute: tgt.RPM,
+		Reporter: rep, RequestsPerMinute: s.tgt.RPM,
 	})
-	res, err := eng.Apply(ctx)
-	stop()
+	return s, nil
+}
+
+// Close releases the state lock and the target.
+func (s *session) Close() {
+	s.stopReport()
+	if s.ws != nil {
+		s.ws.Close()
+	}
+	if s.tgt != nil {
+		s.tgt.Close()
+	}
+}
+
+// finish stops the progress display, maps a refused run to exit 1 and
+// prints the summary table.
+func (s *session) finish(ctx context.Context, res *executor.Result, err error) error {
+	s.stopReport()
+	s.stopReport = func() {}
 	if err != nil {
 		var refused *executor.RefusedError
-		if errors.As(err, &refused) {
+		var protected *executor.ProtectedError
+		if errors.As(err, &refused) || errors.As(err, &protected) {
 			return &ExitError{Code: exitFailure, Err: err}
 		}
 		return err
 	}
-	if !o.JSON {
-		fmt.Fprintln(g.Stdout)
-		fmt.Fprint(g.Stdout, res.Table())
-		if len(res.Outputs) > 0 {
-			fmt.Fprintln(g.Stdout, "\nOutputs:")
-			printOutputsText(g.Stdout, res.Outputs, false)
-		}
-	}
-	if werr := res.Err(); werr != nil {
-		if ctx.Err() != nil {
-			return &ExitError{Code: exitFailure, Err: errors.New("interrupted: state records every step; run apply again to resume")}
-		}
-		return &ExitError{Code: exitFailure, Err: fmt.Errorf("apply failed: %w", werr)}
+	if !s.o.JSON {
+		fmt.Fprintln(s.g.Stdout)
+		fmt.Fprint(s.g.Stdout, res.Table())
 	}
 	return nil
+}
+
+// failure is the run's exit: nil, or exit 1 naming the root causes.
+func (s *session) failure(ctx context.Context, res *executor.Result) error {
+	werr := res.Err()
+	if werr == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return &ExitError{Code: exitFailure, Err: fmt.Errorf("interrupted: state records every step; run %s again to resume", s.op)}
+	}
+	return &ExitError{Code: exitFailure, Err: fmt.Errorf("%s failed: %w", s.op, werr)}
 }
 
 // interruptible cancels ctx on SIGINT or SIGTERM, so a run stops sending

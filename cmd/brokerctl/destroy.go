@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/brokerctl/brokerctl/pkg/executor"
 )
 
 func init() { register(newDestroyCmd) }
@@ -42,52 +38,14 @@ Against sandbox or production, destroy asks for confirmation unless --yes.`,
 func runDestroy(ctx context.Context, g *Globals, o *applyOptions) error {
 	ctx, stopSignals := interruptible(ctx)
 	defer stopSignals()
-	cfg, err := loadManifest(g, o)
+	sess, err := openSession(ctx, g, o, "destroy")
 	if err != nil {
 		return err
 	}
-	nodes, outputs, err := executor.FromManifest(cfg)
-	if err != nil {
-		return &UsageError{Err: err}
-	}
-	tgt, err := connect(ctx, g, o.Yes, "destroy")
-	if err != nil {
+	defer sess.Close()
+	res, err := sess.engine.Destroy(ctx)
+	if err := sess.finish(ctx, res, err); err != nil {
 		return err
 	}
-	defer tgt.Close()
-	if tgt.Name == "sandbox" {
-		if err := confirm(g, o.Yes, "destroy", "the sandbox"); err != nil {
-			return err
-		}
-	}
-	ws, err := lockState(ctx, g, "destroy", o.LockTimeout)
-	if err != nil {
-		return err
-	}
-	defer ws.Close()
-	store, err := executor.NewStateStore(ctx, ws)
-	if err != nil {
-		return err
-	}
-	rep, stop := newReporter(ctx, g, o.JSON, len(nodes), tgt.Remote.Requests)
-	eng := executor.New(tgt.Remote, store, nodes, outputs, executor.Options{
-		Workspace: g.Workspace, Parallelism: o.Parallelism, FailFast: o.FailFast, Reporter: rep, RequestsPerMinute: tgt.RPM,
-	})
-	res, err := eng.Destroy(ctx)
-	stop()
-	if err != nil {
-		var pe *executor.ProtectedError
-		if errors.As(err, &pe) {
-			return &ExitError{Code: exitFailure, Err: err}
-		}
-		return err
-	}
-	if !o.JSON {
-		fmt.Fprintln(g.Stdout)
-		fmt.Fprint(g.Stdout, res.Table())
-	}
-	if werr := res.Err(); werr != nil {
-		return &ExitError{Code: exitFailure, Err: fmt.Errorf("destroy failed: %w", werr)}
-	}
-	return nil
+	return sess.failure(ctx, res)
 }

@@ -8,35 +8,49 @@ import (
 	"github.com/brokerctl/brokerctl/pkg/state"
 )
 
-// StateStore adapts a locked state workspace to Store.
-type StateStore struct {
-	ws   state.Workspace
+// readerStore reads records from any state view.
+type readerStore struct {
+	r    state.Reader
 	salt []byte
 }
 
-// NewStateStore wraps ws, reading its salt once.
-func NewStateStore(ctx context.Context, ws state.Workspace) (*StateStore, error) {
-	salt, err := ws.Salt(ctx)
+func newReaderStore(ctx context.Context, r state.Reader) (readerStore, error) {
+	salt, err := r.Salt(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read workspace salt: %w", err)
+		return readerStore{}, fmt.Errorf("read workspace salt: %w", err)
 	}
-	return &StateStore{ws: ws, salt: salt}, nil
+	return readerStore{r: r, salt: salt}, nil
 }
 
 // Salt returns the workspace salt.
-func (s *StateStore) Salt() []byte { return s.salt }
+func (s readerStore) Salt() []byte { return s.salt }
 
 // List returns every record.
-func (s *StateStore) List(ctx context.Context) ([]Record, error) { return listRecords(ctx, s.ws) }
+func (s readerStore) List(ctx context.Context) ([]Record, error) { return listRecords(ctx, s.r) }
 
 // Get returns one record.
-func (s *StateStore) Get(ctx context.Context, addr string) (Record, bool, error) {
-	r, ok, err := s.ws.Get(ctx, addr)
+func (s readerStore) Get(ctx context.Context, addr string) (Record, bool, error) {
+	r, ok, err := s.r.Get(ctx, addr)
 	if err != nil || !ok {
 		return Record{}, ok, err
 	}
 	rec, err := fromState(r)
 	return rec, true, err
+}
+
+// StateStore adapts a locked state workspace to Store.
+type StateStore struct {
+	readerStore
+	ws state.Workspace
+}
+
+// NewStateStore wraps ws, reading its salt once.
+func NewStateStore(ctx context.Context, ws state.Workspace) (*StateStore, error) {
+	rs, err := newReaderStore(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
+	return &StateStore{readerStore: rs, ws: ws}, nil
 }
 
 // Put writes one record durably.
@@ -62,34 +76,15 @@ func (s *StateStore) SetOutputs(ctx context.Context, outputs map[string]OutputVa
 }
 
 // ReadOnlyStore adapts a state reader for plan: writes fail.
-type ReadOnlyStore struct {
-	r    state.Reader
-	salt []byte
-}
+type ReadOnlyStore struct{ readerStore }
 
 // NewReadOnlyStore wraps r.
 func NewReadOnlyStore(ctx context.Context, r state.Reader) (*ReadOnlyStore, error) {
-	salt, err := r.Salt(ctx)
+	rs, err := newReaderStore(ctx, r)
 	if err != nil {
-		return nil, fmt.Errorf("read workspace salt: %w", err)
+		return nil, err
 	}
-	return &ReadOnlyStore{r: r, salt: salt}, nil
-}
-
-// Salt returns the workspace salt.
-func (s *ReadOnlyStore) Salt() []byte { return s.salt }
-
-// List returns every record.
-func (s *ReadOnlyStore) List(ctx context.Context) ([]Record, error) { return listRecords(ctx, s.r) }
-
-// Get returns one record.
-func (s *ReadOnlyStore) Get(ctx context.Context, addr string) (Record, bool, error) {
-	r, ok, err := s.r.Get(ctx, addr)
-	if err != nil || !ok {
-		return Record{}, ok, err
-	}
-	rec, err := fromState(r)
-	return rec, true, err
+	return &ReadOnlyStore{rs}, nil
 }
 
 // Put refuses: the store is read-only.
