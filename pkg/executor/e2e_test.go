@@ -459,3 +459,49 @@ func (w *world) expectCount(name, kind string, want int) {
 		w.t.Fatalf("%s: %d %s, want %d", name, got, kind, want)
 	}
 }
+
+func TestE2EBatchJournalAndBankUnderDrops(t *testing.T) {
+	w := newWorld(t, emulator.Faults{DropAfterCommit: 0.5, Seed: 5})
+	var nodes []*Node
+	names := []string{"quinn", "rosa", "sam"}
+	for _, n := range names {
+		nodes = append(nodes, seed(n)[0])
+	}
+	nodes = append(nodes, &Node{Addr: "batch_journals.welcome", Kind: "batch_journals", Hash: "h1",
+		Deps: []string{"accounts.quinn", "accounts.rosa", "accounts.sam"}, WaitFor: []string{"executed"}, WaitTimeout: 10 * time.Second,
+		Render: func(l LookupFunc) (Object, string, error) {
+			var entries []any
+			for _, n := range names {
+				id, err := ref(l, "accounts."+n)
+				if err != nil {
+					return nil, "", err
+				}
+				entries = append(entries, map[string]any{"to_account": id, "amount": "10"})
+			}
+			return Object{"entry_type": "JNLC", "from_account": emulator.DefaultFirmAccountID, "entries": entries}, "", nil
+		}},
+		&Node{Addr: "bank_relationships.wire", Kind: "bank_relationships", Hash: "h1", Deps: []string{"accounts.quinn"},
+			Render: func(l LookupFunc) (Object, string, error) {
+				id, err := ref(l, "accounts.quinn")
+				return Object{"name": "Quinn Wire", "bank_code_type": "ABA", "bank_code": "123456789", "account_number": "123456789abc"}, id, err
+			}})
+	res := w.apply(nodes, Options{MaxAttempts: 20})
+	if err := res.Err(); err != nil {
+		t.Fatalf("apply: %v\n%s", err, res.Table())
+	}
+	if w.em.Stats().Faults["drop"] == 0 {
+		t.Fatal("no response was dropped")
+	}
+	for _, n := range names {
+		w.expectCount(n, "journal", 1)
+	}
+	if got := w.created("bank"); got != 1 {
+		t.Fatalf("%d banks created, want 1 (%v)", got, w.em.Stats().Created)
+	}
+	// Re-apply: nothing sent.
+	before := w.em.Stats().Requests
+	w.apply(nodes, Options{})
+	if d := w.em.Stats().Requests - before; d != 0 {
+		t.Fatalf("re-apply sent %d requests", d)
+	}
+}

@@ -137,11 +137,18 @@ func (b *BrokerRemote) Get(ctx context.Context, kind, account, id string) (Objec
 		err := b.c.Do(ctx, http.MethodGet, "/v1/journals/"+esc(id), nil, nil, &out)
 		return out, classify(err, false)
 	case "batch_journals":
+		// One list usually holds every entry; fetch only what it lacks.
+		listed, _, err := b.List(ctx, "journals", "")
+		if err != nil {
+			return nil, err
+		}
 		var entries []Object
 		for _, jid := range strings.Split(id, ",") {
-			var j Object
-			if err := b.c.Do(ctx, http.MethodGet, "/v1/journals/"+esc(jid), nil, nil, &j); err != nil {
-				return nil, classify(err, false)
+			j, ok := listed[jid]
+			if !ok {
+				if err := b.c.Do(ctx, http.MethodGet, "/v1/journals/"+esc(jid), nil, nil, &j); err != nil {
+					return nil, classify(err, false)
+				}
 			}
 			entries = append(entries, j)
 		}
