@@ -362,13 +362,13 @@ func TestE2EStreamsMakeWaitsFree(t *testing.T) {
 	nodes := append(seed("mia"), seed("ned")...)
 	// Polling only as a distant safety net: if streams did not carry the
 	// statuses, the waits would take far longer than the test allows.
-	opts := Options{Wait: WaitOptions{PollMin: 5 * time.Second, PollMax: 5 * time.Second, StreamGrace: time.Minute}}
+	opts := Options{Wait: WaitOptions{PollMin: 5 * time.Second, PollMax: 5 * time.Second, StreamGrace: time.Minute, ConnectGrace: 10 * time.Second}}
 	start := time.Now()
 	res := w.apply(nodes, opts)
 	if err := res.Err(); err != nil {
 		t.Fatalf("apply: %v\n%s", err, res.Table())
 	}
-	if d := time.Since(start); d > 4*time.Second {
+	if d := time.Since(start); d > 8*time.Second {
 		t.Fatalf("apply took %s: waits were not fed by streams", d)
 	}
 	routes := w.em.Stats().Routes
