@@ -46,7 +46,6 @@ func (o *applyOptions) addManifestFlags(cmd *cobra.Command) {
 	f.StringArrayVar(&o.Vars, "var", nil, "set a variable: --var name=value (repeatable)")
 	f.StringArrayVar(&o.VarFiles, "var-file", nil, "YAML or JSON file of variables (repeatable)")
 	f.BoolVar(&o.JSON, "json", false, "print one JSON event per line instead of text")
-	_ = cmd.MarkFlagRequired("file")
 }
 
 func (o *applyOptions) addRunFlags(cmd *cobra.Command) {
@@ -214,6 +213,9 @@ func interruptible(ctx context.Context) (context.Context, func()) {
 
 // loadManifest loads and validates the manifests; problems exit 2.
 func loadManifest(g *Globals, o *applyOptions) (*manifest.Config, error) {
+	if len(o.Files) == 0 {
+		return nil, &UsageError{Err: errors.New("no manifest: pass -f FILE (or a directory), repeatable")}
+	}
 	vars := map[string]string{}
 	for _, v := range o.Vars {
 		k, val, ok := strings.Cut(v, "=")
