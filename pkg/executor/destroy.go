@@ -143,6 +143,9 @@ func (e *Engine) remove(ctx context.Context, rec Record) (string, error) {
 		if err := e.put(ctx, rec); err != nil {
 			return "", err
 		}
+		if err := hook(e.opts.Hooks.AfterDeleting, rec.Address); err != nil {
+			return "", err
+		}
 		var err error
 		what, err = e.end(ctx, rec)
 		if err != nil {

@@ -505,3 +505,34 @@ func TestE2EBatchJournalAndBankUnderDrops(t *testing.T) {
 		t.Fatalf("re-apply sent %d requests", d)
 	}
 }
+
+func TestE2EKilledDestroyFinishesOnRerun(t *testing.T) {
+	for _, n := range seed("tara") {
+		t.Run(n.Addr, func(t *testing.T) {
+			w := newWorld(t, emulator.Faults{})
+			if res := w.apply(seed("tara"), Options{}); res.Err() != nil {
+				t.Fatal(res.Err())
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			opts := Options{}
+			opts.Hooks.AfterDeleting = func(addr string) error {
+				if addr != n.Addr {
+					return nil
+				}
+				cancel()
+				return fmt.Errorf("killed")
+			}
+			res, err := w.run(seed("tara"), opts, func(e *Engine) (*Result, error) { return e.Destroy(ctx) })
+			if err != nil || res.Err() == nil {
+				t.Fatalf("killed destroy: %v %v", err, res)
+			}
+			res, err = w.run(seed("tara"), Options{}, func(e *Engine) (*Result, error) { return e.Destroy(context.Background()) })
+			if err != nil || res.Err() != nil {
+				t.Fatalf("destroy again: %v %v\n%s", err, res.Err(), res.Table())
+			}
+			if got := w.census("tara"); got["account"] != 0 {
+				t.Fatalf("account still open after destroy: %v", got)
+			}
+		})
+	}
+}

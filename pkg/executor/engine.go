@@ -48,6 +48,9 @@ type Hooks struct {
 	AfterIntent func(addr string) error // intent durable, create not sent
 	AfterSend   func(addr string) error // create answered, result not recorded
 	AfterRecord func(addr string) error // created recorded, wait not started
+	// AfterDeleting runs when a destroy has recorded "deleting" and has not
+	// sent the cancel, delete or close yet.
+	AfterDeleting func(addr string) error
 }
 
 func (o Options) withDefaults() Options {
