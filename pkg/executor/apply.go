@@ -351,7 +351,7 @@ func (e *Engine) update(ctx context.Context, n *Node, c *Change) (Object, error)
 	if len(patch) > 0 {
 		obj, err = e.remote.Update(ctx, n.Kind, accountID, rec.RemoteID, patch)
 		if err != nil {
-			return nil, fmt.Errorf("update %s: %w", n.Addr, err)
+			return nil, fmt.Errorf("update %s: %w", n.Addr, &scrubbedError{err: err, text: scrubbed(err, body)})
 		}
 		e.setObject(n.Addr, obj)
 	}

@@ -74,12 +74,12 @@ func (e *Engine) create(ctx context.Context, n *Node) (Object, error) {
 			// interrupted run): record it failed, so the next apply
 			// creates afresh without reconciling.
 			if IsNotSent(err) || !IsAmbiguous(err) && ctx.Err() == nil {
-				rec.Phase, rec.Error = PhaseFailed, errText(err)
+				rec.Phase, rec.Error = PhaseFailed, scrubbed(err, body)
 				if perr := e.put(ctx, rec); perr != nil {
 					return nil, errors.Join(err, perr)
 				}
 			}
-			return nil, fmt.Errorf("create %s: %w", n.Addr, err)
+			return nil, fmt.Errorf("create %s: %w", n.Addr, &scrubbedError{err: err, text: scrubbed(err, body)})
 		}
 	}
 	if err := hook(e.opts.Hooks.AfterSend, n.Addr); err != nil {
@@ -132,8 +132,8 @@ func (e *Engine) send(ctx context.Context, n *Node, q ReconcileQuery) (Object, e
 		if !IsAmbiguous(err) && !conflict {
 			return nil, err
 		}
-		e.report(EventApplyProgress, Hook{Address: n.Addr, Kind: n.Kind, Phase: "reconciling", Error: errText(err)},
-			fmt.Sprintf("%s: %s; reconciling before any retry", n.Addr, errText(err)))
+		e.report(EventApplyProgress, Hook{Address: n.Addr, Kind: n.Kind, Phase: "reconciling", Error: scrubbed(err, q.Body)},
+			fmt.Sprintf("%s: %s; reconciling before any retry", n.Addr, scrubbed(err, q.Body)))
 		if !keyed(n.Kind) {
 			obj, found, rerr := e.reconcile(ctx, n, q)
 			if rerr != nil {
@@ -199,3 +199,13 @@ func duplicateOrderID(kind string, err error) bool {
 	}
 	return dupClientOrderID.MatchString(ae.Message)
 }
+
+// scrubbedError keeps err for errors.Is/As while its text has the
+// request's personal data removed.
+type scrubbedError struct {
+	err  error
+	text string
+}
+
+func (e *scrubbedError) Error() string { return e.text }
+func (e *scrubbedError) Unwrap() error { return e.err }

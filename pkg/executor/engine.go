@@ -368,4 +368,38 @@ func errText(err error) string {
 	return redact.Scrub(err.Error())
 }
 
+// sensitiveValues collects the personal data in a request body (tax ids,
+// dates of birth, bank numbers...), so that an API error echoing one of
+// them can be scrubbed before it reaches a terminal, an event or state.
+func sensitiveValues(v any) []string {
+	var out []string
+	var walk func(v any, bank bool)
+	walk = func(v any, bank bool) {
+		switch x := v.(type) {
+		case map[string]any:
+			_, code := x["bank_code"]
+			_, typ := x["bank_code_type"]
+			isBank := code || typ
+			for k, val := range x {
+				if s, ok := val.(string); ok && (redact.IsSensitiveKey(k) || isBank && k == "account_number") {
+					out = append(out, s)
+					continue
+				}
+				walk(val, isBank)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e, bank)
+			}
+		}
+	}
+	walk(v, false)
+	return out
+}
+
+// scrubbed returns err's text with the body's personal data removed.
+func scrubbed(err error, body Object) string {
+	return redact.Scrub(err.Error(), sensitiveValues(body)...)
+}
+
 var errStopped = errors.New("stopped by hook")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -279,5 +280,36 @@ func TestNotSentIsResentWithoutReconciling(t *testing.T) {
 	res, err = New(r2, st2, []*Node{node("accounts.b", "accounts", "h")}, nil, testOpts()).Apply(context.Background())
 	if err != nil || res.Err() != nil || r2.reconciles.Load() != 0 || r2.live("accounts") != 1 {
 		t.Fatalf("resume: %v %v, reconciles %d", err, res.Err(), r2.reconciles.Load())
+	}
+}
+
+func TestPersonalDataNeverInErrors(t *testing.T) {
+	r, st := newFakeRemote(), newMemStore()
+	r.refuse = &APIError{Status: 422, Code: 42210000, Message: "tax_id 666-55-4321 is invalid for 32131231abc"}
+	n := node("accounts.a", "accounts", "h")
+	n.Render = func(LookupFunc) (Object, string, error) {
+		return Object{"identity": map[string]any{"tax_id": "666-55-4321"},
+			"bank": map[string]any{"bank_code": "121000358", "account_number": "32131231abc"}}, "", nil
+	}
+	var seen []string
+	opts := testOpts()
+	opts.Reporter = ReporterFunc(func(e Event) { seen = append(seen, e.Message) })
+	res, err := New(r, st, []*Node{n}, nil, opts).Apply(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _, _ := st.Get(context.Background(), "accounts.a")
+	texts := append(seen, rec.Error, res.Err().Error())
+	for _, s := range texts {
+		if strings.Contains(s, "666-55-4321") || strings.Contains(s, "32131231abc") {
+			t.Fatalf("personal data leaked: %q", s)
+		}
+	}
+	if rec.Phase != PhaseFailed || !strings.Contains(rec.Error, "tax_id *** is invalid") {
+		t.Fatalf("record %+v", rec)
+	}
+	var ae *APIError
+	if !errors.As(res.Err(), &ae) || ae.Status != 422 {
+		t.Fatalf("the API error is not reachable: %v", res.Err())
 	}
 }

@@ -25,6 +25,8 @@ type fakeRemote struct {
 	next    int
 	// initial is the status new objects start with, per kind.
 	initial map[string]string
+	// refuse, when set, is every create's answer.
+	refuse error
 	// notSent makes the next n creates fail before reaching the API.
 	notSent int
 	// reconciles counts Reconcile calls.
@@ -49,6 +51,9 @@ func (f *fakeRemote) Create(_ context.Context, kind, _ string, body Object, key 
 	f.creates.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.refuse != nil {
+		return nil, f.refuse
+	}
 	if f.notSent > 0 {
 		f.notSent--
 		return nil, &NotSentError{Err: fmt.Errorf("connection refused")}
