@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -357,7 +358,7 @@ func connect(ctx context.Context, g *Globals, yes bool, op string) (*target, err
 	if !found {
 		return nil, &UsageError{Err: fmt.Errorf("--target %s needs credentials: set %s and %s, or key_id and secret_key in --config", name, broker.EnvKeyID, broker.EnvSecret)}
 	}
-	client, err := broker.New(broker.Config{BaseURL: url, KeyID: creds.KeyID, Secret: creds.Secret})
+	client, err := broker.New(broker.Config{BaseURL: url, KeyID: creds.KeyID, Secret: creds.Secret, Logger: debugLogger(g)})
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
@@ -380,13 +381,23 @@ func startEmulator(ctx context.Context, g *Globals) (*target, error) {
 	// cancelled would otherwise hold Shutdown for seconds).
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	client, err := broker.New(broker.Config{BaseURL: srv.URL, KeyID: emulator.DefaultKeyID, Secret: emulator.DefaultSecret,
-		RequestsPerMinute: emulator.DefaultRequestsPerMinute, HTTPClient: &http.Client{Transport: tr, Timeout: broker.DefaultTimeout}})
+		RequestsPerMinute: emulator.DefaultRequestsPerMinute, HTTPClient: &http.Client{Transport: tr, Timeout: broker.DefaultTimeout},
+		Logger: debugLogger(g)})
 	if err != nil {
 		srv.Close()
 		return nil, err
 	}
 	return &target{Name: "emulator", Remote: executor.NewBrokerRemote(client), RPM: emulator.DefaultRequestsPerMinute,
 		close: func() { tr.CloseIdleConnections(); srv.Close() }}, nil
+}
+
+// debugLogger logs one line per request to stderr with --debug (the
+// client never logs secrets, bodies or query strings); nil otherwise.
+func debugLogger(g *Globals) *slog.Logger {
+	if !g.Debug {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(g.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // confirm accepts --yes, or asks for "yes" on a terminal; without a
