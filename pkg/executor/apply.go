@@ -60,7 +60,15 @@ func (e *Engine) Apply(ctx context.Context) (*Result, error) {
 		}
 		res.Outputs = outs
 		if len(outs) > 0 {
-			e.opts.Reporter.Report(Event{Level: "info", Message: "Outputs: " + fmt.Sprint(len(outs)), Time: time.Now().UTC(), Type: EventOutputs, Outputs: outs})
+			// Like Terraform's JSON UI, sensitive values stay out of events.
+			shown := make(map[string]OutputValue, len(outs))
+			for k, v := range outs {
+				if v.Sensitive {
+					v.Value = nil
+				}
+				shown[k] = v
+			}
+			e.opts.Reporter.Report(Event{Level: "info", Message: "Outputs: " + fmt.Sprint(len(outs)), Time: time.Now().UTC(), Type: EventOutputs, Outputs: shown})
 		}
 	}
 	e.finish(res, "apply", start, before)
