@@ -347,10 +347,15 @@ func (e *Engine) update(ctx context.Context, n *Node, c *Change) (Object, error)
 	if err != nil {
 		return nil, fmt.Errorf("update %s: %w", n.Addr, err)
 	}
+	// The changed updatable fields, minus lifecycle.ignore_changes paths.
+	full, _ := roundTrip(body).(map[string]any)
+	for _, path := range n.IgnoreChanges {
+		dropPath(full, strings.Split(path, "."))
+	}
 	patch := Object{}
 	for _, f := range c.Fields {
 		if slices.Contains(updatable[n.Kind], f) {
-			if v, ok := body[f]; ok {
+			if v, ok := full[f]; ok {
 				patch[f] = v
 			}
 		}

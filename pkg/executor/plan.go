@@ -251,7 +251,12 @@ func changedFields(n *Node, rec Record, salt []byte, lookup LookupFunc) []string
 		return nil
 	}
 	now := hashedRequest(salt, body)
-	was, _ := rec.Request["body"].(map[string]any)
+	was, _ := roundTrip(rec.Request["body"]).(map[string]any)
+	for _, path := range n.IgnoreChanges {
+		parts := strings.Split(path, ".")
+		dropPath(now, parts)
+		dropPath(was, parts)
+	}
 	fields := []string{}
 	seen := map[string]bool{}
 	for k := range now {
@@ -261,9 +266,6 @@ func changedFields(n *Node, rec Record, salt []byte, lookup LookupFunc) []string
 		seen[k] = true
 	}
 	for k := range seen {
-		if ignored(n.IgnoreChanges, k) {
-			continue
-		}
 		a, _ := json.Marshal(now[k])
 		b, _ := json.Marshal(was[k])
 		if string(a) != string(b) {
@@ -274,13 +276,19 @@ func changedFields(n *Node, rec Record, salt []byte, lookup LookupFunc) []string
 	return fields
 }
 
-func ignored(list []string, field string) bool {
-	for _, f := range list {
-		if f == field || f == "all" || f == "*" || strings.HasPrefix(f, field+".") {
-			return true
-		}
+// dropPath deletes the value at a dotted path (lifecycle.ignore_changes)
+// from m, in place; m holds decoded JSON owned by the caller.
+func dropPath(m map[string]any, path []string) {
+	if m == nil || len(path) == 0 {
+		return
 	}
-	return false
+	if len(path) == 1 {
+		delete(m, path[0])
+		return
+	}
+	if sub, ok := m[path[0]].(map[string]any); ok {
+		dropPath(sub, path[1:])
+	}
 }
 
 // hashedRequest returns body with sensitive values replaced by salted
