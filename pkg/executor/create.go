@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"time"
 )
@@ -38,6 +39,7 @@ func (e *Engine) create(ctx context.Context, n *Node) (Object, error) {
 	}
 	if n.Kind == "orders" {
 		if _, set := body["client_order_id"]; !set {
+			body = maps.Clone(body) // the rendered body may share maps with the manifest
 			body["client_order_id"] = key
 		}
 	}
@@ -58,6 +60,11 @@ func (e *Engine) create(ctx context.Context, n *Node) (Object, error) {
 		obj, found, err = e.reconcile(ctx, n, q)
 		if err != nil {
 			return nil, err
+		}
+		if found {
+			// What was found is what the interrupted run sent: keep its
+			// spec hash, so a spec changed since shows up in the next plan.
+			rec.SpecHash = prev.SpecHash
 		}
 	} else if !resuming {
 		if err := e.put(ctx, rec); err != nil {
