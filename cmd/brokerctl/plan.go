@@ -155,7 +155,7 @@ func printPlan(w io.Writer, p *executor.Plan) {
 	fmt.Fprintf(w, "Requests: %d (creates %d, updates %d, reconciles %d, reads %d, deletes %d); %d status waits cost ~0 requests with event streams, at least %d when polling.\n",
 		c.Total(false), c.Creates, c.Updates, c.Reconciles, c.Reads, c.Deletes, c.Waits, c.Waits)
 	fmt.Fprintf(w, "Lower bound at the rate limit: %s (streams) to %s (polling).\n",
-		p.LowerBound.Round(time.Second), lowerBoundPolling(p).Round(time.Second))
+		roundDuration(p.LowerBound), roundDuration(lowerBoundPolling(p)))
 }
 
 func lowerBoundPolling(p *executor.Plan) time.Duration {
@@ -175,4 +175,15 @@ func summaryLine(p *executor.Plan) string {
 		line = "No changes. " + line
 	}
 	return line
+}
+
+// roundDuration keeps two significant figures or so: 480ms, 7.2s, 4m0s.
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d < time.Second:
+		return d.Round(10 * time.Millisecond)
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
 }
