@@ -25,6 +25,8 @@ type fakeRemote struct {
 	next    int
 	// initial is the status new objects start with, per kind.
 	initial map[string]string
+	// getErrs makes the next n Gets fail with a transient error.
+	getErrs int
 	// refuse, when set, is every create's answer.
 	refuse error
 	// notSent makes the next n creates fail before reaching the API.
@@ -85,6 +87,10 @@ func (f *fakeRemote) Get(_ context.Context, kind, _, id string) (Object, error) 
 	f.gets.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.getErrs > 0 {
+		f.getErrs--
+		return nil, &APIError{Status: 503, Message: "service unavailable"}
+	}
 	o, ok := f.objects[id]
 	if !ok {
 		return nil, ErrGone

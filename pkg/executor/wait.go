@@ -14,8 +14,10 @@ import (
 type WaitOptions struct {
 	// PollMin and PollMax bound the polling backoff (defaults 1s and 20s).
 	PollMin, PollMax time.Duration
-	// StreamGrace is how long a waiter trusts a healthy event stream before
-	// polling as a safety net (default 30s).
+	// StreamGrace is how long a waiter relies on a connected event stream
+	// that has gone silent before it polls as a safety net (default 30s);
+	// any status change heard restarts the count, so a busy, healthy stream
+	// costs no polls at all.
 	StreamGrace time.Duration
 	// ConnectGrace is how long a waiter gives a stream that is connecting
 	// before it polls instead (default 2s).
@@ -58,6 +60,8 @@ type WaitError struct {
 	Want    []string
 	Last    string
 	Timeout time.Duration
+	// LastErr is the last poll's error, when it failed.
+	LastErr error
 	// Failed is true when Last is a failure status.
 	Failed bool
 }
@@ -70,7 +74,11 @@ func (e *WaitError) Error() string {
 	if e.Failed {
 		return fmt.Sprintf("%s reached %s while waiting for %s", e.Address, last, strings.Join(e.Want, "|"))
 	}
-	return fmt.Sprintf("%s: timed out after %s waiting for %s (last status %s)", e.Address, e.Timeout, strings.Join(e.Want, "|"), last)
+	msg := fmt.Sprintf("%s: timed out after %s waiting for %s (last status %s)", e.Address, e.Timeout, strings.Join(e.Want, "|"), last)
+	if e.LastErr != nil {
+		msg += "; last poll failed: " + e.LastErr.Error()
+	}
+	return msg
 }
 
 // Watcher tracks the status of remote objects for every waiter of a run.
@@ -299,6 +307,7 @@ func (w *Watcher) Wait(ctx context.Context, t WaitTarget, want []string, timeout
 	w.ensureStream(family)
 	delay := w.opts.PollMin
 	lastPoll := time.Now() // lists made by other waiters from now on include t
+	var lastErr error
 	polled := false
 	graceUntil := time.Now().Add(w.opts.ConnectGrace)
 	for {
@@ -319,6 +328,9 @@ func (w *Watcher) Wait(ctx context.Context, t WaitTarget, want []string, timeout
 			case <-ctx.Done():
 				g.Stop()
 				return st, ctx.Err()
+			case <-deadline:
+				g.Stop()
+				return st, &WaitError{Address: t.Address, Want: want, Last: st, Timeout: timeout}
 			case <-changed:
 			case <-g.C:
 			}
@@ -328,7 +340,10 @@ func (w *Watcher) Wait(ctx context.Context, t WaitTarget, want []string, timeout
 		if !polled && (t.Stale || !w.Connected(family)) {
 			polled = true
 			if err := w.refresh(ctx, t, lastPoll); err != nil {
-				return st, err
+				if fatalPoll(ctx, err) {
+					return st, err
+				}
+				lastErr = err
 			}
 			lastPoll = time.Now()
 			continue
@@ -343,12 +358,16 @@ func (w *Watcher) Wait(ctx context.Context, t WaitTarget, want []string, timeout
 			return st, ctx.Err()
 		case <-deadline:
 			poll.Stop()
-			return st, &WaitError{Address: t.Address, Want: want, Last: st, Timeout: timeout}
+			return st, &WaitError{Address: t.Address, Want: want, Last: st, Timeout: timeout, LastErr: lastErr}
 		case <-changed:
 			poll.Stop()
 		case <-poll.C:
+			lastErr = nil
 			if err := w.refresh(ctx, t, lastPoll); err != nil {
-				return st, err
+				if fatalPoll(ctx, err) {
+					return st, err
+				}
+				lastErr = err // keep waiting; the next poll backs off
 			}
 			lastPoll = time.Now()
 			if !w.Connected(family) {
@@ -356,6 +375,13 @@ func (w *Watcher) Wait(ctx context.Context, t WaitTarget, want []string, timeout
 			}
 		}
 	}
+}
+
+// fatalPoll reports whether a poll error ends the wait: the run is
+// stopping, or the object is gone. Other errors (a 5xx that outlived the
+// client's retries, a dropped connection) are retried at the next poll.
+func fatalPoll(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, ErrGone)
 }
 
 // refresh updates t's status by the cheapest means: reuse a list made after

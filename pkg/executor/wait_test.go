@@ -129,3 +129,19 @@ func TestWaitUsesStream(t *testing.T) {
 		t.Fatalf("stream-fed wait sent %d requests, want 0", r.Requests())
 	}
 }
+
+func TestWaitRetriesFailedPolls(t *testing.T) {
+	r := newFakeRemote()
+	r.put("accounts", "a", "ACTIVE")
+	r.getErrs = 2
+	w := NewWatcher(r, fastWait())
+	st, err := w.Wait(context.Background(), WaitTarget{Address: "accounts.a", Kind: "accounts", ID: "a"}, []string{"ACTIVE"}, time.Second)
+	if err != nil || st != "ACTIVE" {
+		t.Fatalf("status %s err %v", st, err)
+	}
+	// A vanished object ends the wait at once.
+	_, err = w.Wait(context.Background(), WaitTarget{Address: "accounts.b", Kind: "accounts", ID: "b"}, []string{"ACTIVE"}, time.Second)
+	if !errors.Is(err, ErrGone) {
+		t.Fatalf("err %v, want ErrGone", err)
+	}
+}
