@@ -167,9 +167,26 @@ func (e *Engine) send(ctx context.Context, n *Node, q ReconcileQuery) (Object, e
 }
 
 // reconcile looks for the object an earlier send made, claiming it for n.
+// A failed look-up is retried a few times (never the create: without an
+// answer nothing may be resent); if it keeps failing, the error leaves the
+// intent recorded for the next apply.
 func (e *Engine) reconcile(ctx context.Context, n *Node, q ReconcileQuery) (Object, bool, error) {
+	delay := e.opts.RetryDelay
 	for range 3 {
-		obj, found, err := e.remote.Reconcile(ctx, q)
+		var obj Object
+		var found bool
+		var err error
+		for try := 1; ; try++ {
+			obj, found, err = e.remote.Reconcile(ctx, q)
+			if err == nil || try == 4 || ctx.Err() != nil {
+				break
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(jitter(delay)):
+			}
+			delay = min(delay*2, 10*time.Second)
+		}
 		if err != nil {
 			return nil, false, fmt.Errorf("reconcile %s: %w", n.Addr, err)
 		}

@@ -64,6 +64,7 @@ func TestAmbiguousCreateReconcilesInsteadOfDuplicating(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			r, st := newFakeRemote(), newMemStore()
 			r.drop = 1
+			r.reconcileErrs = 2 // the look-up itself fails twice first
 			res, err := New(r, st, []*Node{node(kind+".x", kind, "h")}, nil, testOpts()).Apply(context.Background())
 			if err != nil || res.Err() != nil {
 				t.Fatalf("apply: %v %v", err, res.Err())

@@ -25,6 +25,8 @@ type fakeRemote struct {
 	next    int
 	// initial is the status new objects start with, per kind.
 	initial map[string]string
+	// reconcileErrs makes the next n Reconciles fail with a transient error.
+	reconcileErrs int
 	// getErrs makes the next n Gets fail with a transient error.
 	getErrs int
 	// refuse, when set, is every create's answer.
@@ -147,6 +149,10 @@ func (f *fakeRemote) Reconcile(_ context.Context, q ReconcileQuery) (Object, boo
 	f.reconciles.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.reconcileErrs > 0 {
+		f.reconcileErrs--
+		return nil, false, &APIError{Status: 503, Message: "service unavailable"}
+	}
 	for id, o := range f.objects {
 		if f.kinds[id] == q.Kind && o["_match"] == q.Body["match"] && !q.Claimed(id) && o["status"] != "CANCELED" {
 			return Object{"id": id, "status": o["status"]}, true, nil
