@@ -15,7 +15,7 @@ import (
 // next n data: payloads, and a cancel.
 func readEvents(t *testing.T, srv *httptest.Server, path string) (next func() (map[string]any, bool), cancel func()) {
 	t.Helper()
-	ctx, stop := context.WithCancel(context.Background())
+	ctx, stop := context.WithTimeout(context.Background(), 30*time.Second) // a guard against a hang, not a wait
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+path, nil)
 	req.SetBasicAuth(DefaultKeyID, DefaultSecret)
 	res, err := srv.Client().Do(req)

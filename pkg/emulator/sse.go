@@ -158,6 +158,13 @@ func (e *Emulator) serveEvents(route sseRoute) http.HandlerFunc {
 			writeError(w, err)
 			return
 		}
+		// Without since*, only live events are sent: everything published
+		// after this point, which is before the client sees the headers.
+		start := 0
+		if !er.hasSince {
+			evs, _ := e.hub.read(route.stream, 0)
+			start = len(evs)
+		}
 		flusher, _ := w.(http.Flusher)
 		h := w.Header()
 		h.Set("Content-Type", "text/event-stream")
@@ -166,12 +173,6 @@ func (e *Emulator) serveEvents(route sseRoute) http.HandlerFunc {
 		w.WriteHeader(http.StatusOK)
 		if flusher != nil {
 			flusher.Flush()
-		}
-		// Without since*, only live events are sent.
-		start := 0
-		if !er.hasSince {
-			evs, _ := e.hub.read(route.stream, 0)
-			start = len(evs)
 		}
 		var wake <-chan struct{}
 		if er.hasUntil && !er.untilT.IsZero() {

@@ -282,6 +282,9 @@ var exponentRe = regexp.MustCompile(`^[+-]?[0-9]*\.?[0-9]*[eE]([+-]?[0-9]+)$`)
 // checkNumbers rejects numbers (or numeric strings) that are absurdly large
 // or long before anything does arithmetic on them.
 func checkNumbers(raw []byte) error {
+	if !suspiciousNumbers(raw) {
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	for {
@@ -310,4 +313,25 @@ func checkNumbers(raw []byte) error {
 			return validation("number %.40s... has too many digits", s)
 		}
 	}
+}
+
+// suspiciousNumbers is a fast pre-check: does raw hold a digit followed by
+// an exponent marker, or a run of more than maxDigits digits?
+func suspiciousNumbers(raw []byte) bool {
+	run := 0
+	for i, c := range raw {
+		switch {
+		case c >= '0' && c <= '9':
+			run++
+			if run > maxDigits {
+				return true
+			}
+		case (c == 'e' || c == 'E') && i > 0 && (raw[i-1] >= '0' && raw[i-1] <= '9' || raw[i-1] == '.'):
+			return true
+		case c == '.':
+		default:
+			run = 0
+		}
+	}
+	return false
 }
