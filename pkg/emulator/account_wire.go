@@ -40,7 +40,7 @@ var (
 func (e *Emulator) accountWire(a *account, entities []string) broker.Account {
 	out := broker.Account{
 		ID: a.ID, Status: broker.AccountStatus(a.Status), CryptoStatus: broker.AccountStatus(a.CryptoStatus),
-		Currency: a.Currency, LastEquity: broker.MustDecimal("0"), CreatedAt: a.CreatedAt.UTC(),
+		Currency: a.Currency, LastEquity: dec(e.equityLocked(a)), CreatedAt: a.CreatedAt.UTC(),
 		AccountType: broker.AccountType(a.AccountType), TradingConfigurations: jsonNull,
 		EnabledAssets: a.EnabledAssets,
 	}
@@ -212,10 +212,7 @@ func decp(d decimal.Decimal) *broker.Decimal { v := broker.NewDecimal(d); return
 // cash less what open orders, outgoing transfers and journals hold, and
 // equity is cash plus long market value. e.mu must be held.
 func (e *Emulator) tradeAccountWire(a *account) broker.TradeAccount {
-	long := decimal.Zero
-	for sym, p := range a.Positions {
-		long = long.Add(p.Qty.Mul(e.prices.heldAsset(sym, p).Price))
-	}
+	long := e.longValueLocked(a)
 	bp := a.Cash.Sub(a.Reserved)
 	equity := a.Cash.Add(long)
 	zero := decimal.Zero
@@ -244,4 +241,19 @@ func (e *Emulator) tradeAccountWire(a *account) broker.TradeAccount {
 		ClearingBroker: "ALPACA_APCA", AdminConfigurations: json.RawMessage("{}"), UserConfigurations: jsonNull,
 		IntradayAdjustments: decp(zero), PendingRegTAFFees: decp(zero),
 	}
+}
+
+// longValueLocked is the market value of a's positions at table prices.
+func (e *Emulator) longValueLocked(a *account) decimal.Decimal {
+	long := decimal.Zero
+	for sym, p := range a.Positions {
+		long = long.Add(p.Qty.Mul(e.prices.heldAsset(sym, p).Price))
+	}
+	return long
+}
+
+// equityLocked is cash plus long market value. Prices never move, so the
+// previous close's equity (last_equity) is the current one.
+func (e *Emulator) equityLocked(a *account) decimal.Decimal {
+	return a.Cash.Add(e.longValueLocked(a))
 }
