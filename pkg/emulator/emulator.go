@@ -32,13 +32,15 @@ type Emulator struct {
 	closed    bool
 	saveStop  func() bool
 
-	stats statsCounter
+	stats       statsCounter
+	logRequests bool
 }
 
 // New builds an Emulator from opts, loading opts.DataFile when it exists.
 func New(opts Options) (*Emulator, error) {
+	logRequests := opts.Logf != nil
 	opts = opts.withDefaults()
-	e := &Emulator{opts: opts, clock: opts.Clock}
+	e := &Emulator{opts: opts, clock: opts.Clock, logRequests: logRequests}
 	var err error
 	if e.firmCash, err = decimal.NewFromString(opts.FirmCash); err != nil || e.firmCash.IsNegative() {
 		return nil, fmt.Errorf("emulator: firm cash %q: want a non-negative decimal", opts.FirmCash)

@@ -115,7 +115,9 @@ type Options struct {
 	// JournalLimit is the JNLC amount above which a journal stays pending
 	// until end of day (DefaultJournalLimit).
 	JournalLimit string
-	// Logf, when set, receives one line per notable event (never secrets).
+	// Logf, when set, receives one line per request (method, path, status,
+	// duration) and per notable event. Bodies and credentials are never
+	// logged.
 	Logf func(format string, args ...any)
 }
 

@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -242,5 +243,21 @@ func TestStartServesAndCloses(t *testing.T) {
 	}
 	if _, err := Start(ctx, "256.0.0.1:1", Options{}); err == nil || errors.Is(err, context.Canceled) {
 		t.Fatalf("bad address: %v", err)
+	}
+}
+
+func TestRequestLogHasNoSecrets(t *testing.T) {
+	var lines []string
+	h := newHarness(t, func(o *Options) {
+		o.Logf = func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
+	})
+	h.must(200, "POST", "/v1/accounts", accountBody("log@example.com", ""))
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "POST /v1/accounts -> 200") {
+		t.Fatalf("log %q", lines)
+	}
+	for _, l := range lines {
+		if strings.Contains(l, DefaultSecret) || strings.Contains(l, "666-55-4321") || strings.Contains(l, "log@example.com") {
+			t.Fatalf("secret in log: %s", l)
+		}
 	}
 }
