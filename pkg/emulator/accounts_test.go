@@ -144,3 +144,13 @@ func TestListAccountsPagination(t *testing.T) {
 		t.Fatalf("query matched %d", len(q))
 	}
 }
+
+func TestListAccountsCappedAt1000(t *testing.T) {
+	h := newHarness(t, nil)
+	for range 1005 {
+		h.must(200, "POST", "/v1/accounts", accountBody("", ""))
+	}
+	if n := len(h.must(200, "GET", "/v1/accounts?entities=contact", nil).list(t)); n != 1000 {
+		t.Fatalf("list returned %d, want the first 1000", n)
+	}
+}

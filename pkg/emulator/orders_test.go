@@ -162,3 +162,24 @@ func TestReplaceOrder(t *testing.T) {
 	}
 	h.must(422, "PATCH", path+"/"+nu["id"].(string), map[string]any{"qty": "1"}) // filled
 }
+
+func TestListOrdersWindowIsExclusive(t *testing.T) {
+	h := newHarness(t, nil)
+	acct := h.activeAccount()
+	h.fund(acct, "1000")
+	path := "/v1/trading/accounts/" + acct + "/orders"
+	var times []string
+	for range 3 {
+		o := h.must(200, "POST", path, mkt("F", "buy", "1")).json(t)
+		times = append(times, o["submitted_at"].(string))
+		h.clock.Advance(time.Minute)
+	}
+	got := h.must(200, "GET", path+"?status=all&after="+times[0]+"&until="+times[2], nil).list(t)
+	if len(got) != 1 || got[0]["submitted_at"] != times[1] {
+		t.Fatalf("exclusive window: %d orders", len(got))
+	}
+	h.must(400, "GET", path+"?limit=abc", nil)
+	if n := len(h.must(200, "GET", path+"?status=all&limit=9999", nil).list(t)); n != 3 {
+		t.Fatalf("limit capped list: %d", n)
+	}
+}
