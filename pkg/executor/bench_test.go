@@ -29,20 +29,33 @@ const (
 	benchRPM     = 1000                   // the Broker API's limit
 )
 
-func BenchmarkOnboarding1000(b *testing.B) { benchOnboarding(b, 1000, 1, 2) }
+func BenchmarkOnboarding1000(b *testing.B) { benchOnboarding(b, 1000, 1, 2, emulator.Faults{}) }
 
 // BenchmarkOnboarding1000Scaled is the same workload at 20x: 4,000 creates
 // at 20,000/min (a 12 s lower bound), 5 ms latency, statuses 20x faster.
-func BenchmarkOnboarding1000Scaled(b *testing.B) { benchOnboarding(b, 1000, 20, 5) }
+func BenchmarkOnboarding1000Scaled(b *testing.B) { benchOnboarding(b, 1000, 20, 5, emulator.Faults{}) }
 
-func benchOnboarding(b *testing.B, n int, scale float64, seqN int) {
+// BenchmarkOnboarding1000ScaledFaults adds 10 % injected faults (500, 502,
+// 503, 429 before handling and responses dropped after commit, 2 % each)
+// and checks that exactly 1,000 of each object were created.
+func BenchmarkOnboarding1000ScaledFaults(b *testing.B) {
+	benchOnboarding(b, 1000, 20, 0, emulator.Faults{Rate500: 0.02, Rate502: 0.02, Rate503: 0.02, Rate429: 0.02, DropAfterCommit: 0.02, Seed: 1})
+}
+
+func benchOnboarding(b *testing.B, n int, scale float64, seqN int, faults emulator.Faults) {
 	for i := 0; i < b.N; i++ {
-		r := runOnboarding(b, n, scale, seqN)
+		r := runOnboarding(b, n, scale, seqN, faults)
 		b.ReportMetric(r.wall.Seconds(), "wall_s")
 		b.ReportMetric(r.lowerBound.Seconds(), "lower_bound_s")
 		b.ReportMetric(r.wall.Seconds()/r.lowerBound.Seconds(), "x_lower_bound")
 		b.ReportMetric(float64(r.requests)/float64(4*n), "requests/resource")
 		b.ReportMetric(float64(r.rateLimited), "429s")
+		if seqN == 0 {
+			b.Logf("%d customers at %gx with faults %s: brokerctl %s for %d requests (lower bound %s, %.2fx); %.2f requests/resource; %d 429s; created %v",
+				n, scale, faults, r.wall.Round(time.Millisecond), r.requests, r.lowerBound, r.wall.Seconds()/r.lowerBound.Seconds(),
+				float64(r.requests)/float64(4*n), r.rateLimited, r.created)
+			continue
+		}
 		b.ReportMetric(r.seqPerCustomer.Seconds()*float64(n)/r.wall.Seconds(), "x_faster_than_sequential")
 		b.Logf("%d customers at %gx: brokerctl %s for %d requests (lower bound %s, %.2fx); %.2f requests/resource; %d 429s; "+
 			"sequential loop %s/customer on %d customers, %s for %d (extrapolated), brokerctl %.1fx faster",
@@ -55,16 +68,18 @@ func benchOnboarding(b *testing.B, n int, scale float64, seqN int) {
 type onboardingResult struct {
 	wall, lowerBound, seqPerCustomer time.Duration
 	requests, rateLimited            int64
+	created                          map[string]int64
 }
 
-func runOnboarding(b *testing.B, n int, scale float64, seqN int) onboardingResult {
+func runOnboarding(b *testing.B, n int, scale float64, seqN int, faults emulator.Faults) onboardingResult {
 	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	rpm := int(float64(benchRPM) * scale)
+	faults.Latency = time.Duration(float64(benchLatency) / scale)
 	srv, err := emulator.Start(ctx, "127.0.0.1:0", emulator.Options{
 		Speed: emulator.Speed(scale), RequestsPerMinute: rpm,
-		Faults: emulator.Faults{Latency: time.Duration(float64(benchLatency) / scale)},
+		Faults: faults,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -74,8 +89,11 @@ func runOnboarding(b *testing.B, n int, scale float64, seqN int) onboardingResul
 	tr.MaxIdleConnsPerHost = 64
 	defer tr.CloseIdleConnections()
 	client := func() *broker.Client {
+		// Retry waits scale too: the emulator's X-RateLimit-Reset points to
+		// its real one-minute window, which a scaled run must not sit out.
 		c, err := broker.New(broker.Config{BaseURL: srv.URL, KeyID: emulator.DefaultKeyID, Secret: emulator.DefaultSecret,
-			RequestsPerMinute: rpm, HTTPClient: &http.Client{Transport: tr, Timeout: time.Minute}})
+			RequestsPerMinute: rpm, HTTPClient: &http.Client{Transport: tr, Timeout: time.Minute},
+			RetryWaitMin: scaled(broker.DefaultRetryWaitMin, scale), RetryWaitMax: scaled(broker.DefaultRetryWaitMax, scale)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -106,7 +124,7 @@ func runOnboarding(b *testing.B, n int, scale float64, seqN int) onboardingResul
 	limited0 := srv.Emulator.Stats().RateLimited
 	poll := time.Duration(float64(time.Second) / scale)
 	start := time.Now()
-	res, err := New(remote, st, nodes, nil, Options{Workspace: "bench", RequestsPerMinute: rpm,
+	res, err := New(remote, st, nodes, nil, Options{Workspace: "bench", RequestsPerMinute: rpm, MaxAttempts: 20, RetryDelay: scaled(500*time.Millisecond, scale),
 		Wait: WaitOptions{PollMin: poll, PollMax: 20 * poll, StreamGrace: 30 * poll, ConnectGrace: 2 * poll}}).Apply(ctx)
 	wall := time.Since(start)
 	if err != nil {
@@ -115,13 +133,23 @@ func runOnboarding(b *testing.B, n int, scale float64, seqN int) onboardingResul
 	if err := res.Err(); err != nil {
 		b.Fatalf("apply: %v", err)
 	}
+	created := srv.Emulator.Stats().Created
+	for _, k := range []string{"account", "ach_relationship", "transfer", "order"} {
+		if created[k] != int64(n) {
+			b.Fatalf("created %d %s objects, want exactly %d (%v)", created[k], k, n, created)
+		}
+	}
 	out := onboardingResult{
+		created:     created,
 		wall:        wall,
 		lowerBound:  time.Duration(float64(4*n) / float64(rpm) * float64(time.Minute)),
 		requests:    c.Stats().Requests,
 		rateLimited: srv.Emulator.Stats().RateLimited - limited0,
 	}
 
+	if seqN == 0 {
+		return out
+	}
 	// The same workload as a plain sequential script on the same client
 	// library would run it: create, poll until ready, next.
 	sc := client()
@@ -134,6 +162,8 @@ func runOnboarding(b *testing.B, n int, scale float64, seqN int) onboardingResul
 	out.seqPerCustomer = time.Since(start) / time.Duration(seqN)
 	return out
 }
+
+func scaled(d time.Duration, scale float64) time.Duration { return time.Duration(float64(d) / scale) }
 
 // onboardingNodes declares one customer's four resources.
 func onboardingNodes(name string) []*Node {
