@@ -86,7 +86,7 @@ func (e *Engine) create(ctx context.Context, n *Node) (Object, error) {
 					return nil, errors.Join(err, perr)
 				}
 			}
-			return nil, fmt.Errorf("create %s: %w%s", n.Addr, &scrubbedError{err: err, text: scrubbed(err, body)}, conflictHint(n.Kind, err))
+			return nil, fmt.Errorf("create %s: %w%s", n.Addr, &scrubbedError{err: err, text: scrubbed(err, body)}, conflictHint(n.Kind, err, had && prev.Phase == PhaseDeleted))
 		}
 	}
 	if err := hook(e.opts.Hooks.AfterSend, n.Addr); err != nil {
@@ -235,15 +235,18 @@ func (e *scrubbedError) Error() string { return e.text }
 func (e *scrubbedError) Unwrap() error { return e.err }
 
 // conflictHint explains a 409 on a first create: the object exists but
-// this workspace's state does not know it.
-func conflictHint(kind string, err error) string {
+// this workspace's state does not know it, or (accounts) the email belongs
+// to an account the workspace closed.
+func conflictHint(kind string, err error, destroyed bool) string {
 	if statusOf(err) != 409 {
 		return ""
 	}
-	switch kind {
-	case "accounts":
+	switch {
+	case kind == "accounts" && destroyed:
+		return " (this workspace closed an account with this contact email, and a closed account keeps its email: use another email)"
+	case kind == "accounts":
 		return " (an account with this contact email already exists and this workspace's state does not know it: adopt it with lifecycle.import_id, or use another email)"
-	case "ach_relationships", "bank_relationships":
+	case kind == "ach_relationships" || kind == "bank_relationships":
 		return " (the account already has an active relationship this workspace's state does not know: adopt it with lifecycle.import_id, or delete it first)"
 	}
 	return ""
