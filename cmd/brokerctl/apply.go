@@ -277,7 +277,7 @@ func lockState(ctx context.Context, g *Globals, op string, timeout time.Duration
 	}
 	be, err := state.Open(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("open state %s: %w", path, err)
+		return nil, err // state.Open names the file, or the server with its password removed
 	}
 	ws, err := be.Lock(ctx, g.Workspace, state.NewLockInfo(op, versionString()), timeout)
 	if err != nil {

@@ -103,7 +103,7 @@ func readSavedOutputs(ctx context.Context, g *Globals) (map[string]executor.Outp
 	}
 	be, err := state.Open(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("open state %s: %w", path, err)
+		return nil, err // state.Open names the file, or the server with its password removed
 	}
 	defer be.Close()
 	r, err := be.Open(ctx, g.Workspace)

@@ -98,7 +98,7 @@ func readState(ctx context.Context, g *Globals) (executor.Store, func(), error) 
 	}
 	be, err := state.Open(ctx, path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open state %s: %w", path, err)
+		return nil, nil, err // state.Open names the file, or the server with its password removed
 	}
 	r, err := be.Open(ctx, g.Workspace)
 	if err != nil {
