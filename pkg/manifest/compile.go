@@ -197,6 +197,11 @@ func (l *loader) evalTemplate(t *Template, path string, ctx *instCtx) (any, []po
 				ok = false
 				continue
 			}
+			if ft := fieldType(r.Addr.Kind, r.Path); ft == "object" || ft == "array" {
+				l.errorf(t.Pos, path, "type error: cannot insert %s (%s) into a string: name one of its fields", r.Reference, map[string]string{"object": "an object", "array": "a list"}[ft])
+				ok = false
+				continue
+			}
 			refs = append(refs, r)
 			b.WriteString(r.String())
 			continue

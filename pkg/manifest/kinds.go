@@ -111,6 +111,30 @@ func checkFieldPath(k Kind, addr string, path []string) (summary, suggestion str
 	return "", "", true
 }
 
+// fieldType returns the shape ("object", "array", "scalar" or "any") of the
+// field a valid reference path names on kind k; "" when it is unknown.
+func fieldType(k Kind, path []string) string {
+	ki := kindInfoOf(k)
+	if ki == nil || ki.Fields == nil {
+		return ""
+	}
+	t := ki.Fields
+	for _, p := range path {
+		switch t.Type {
+		case "object":
+			t = t.Fields[p]
+		case "array":
+			t = t.Items
+		default:
+			return t.Type
+		}
+		if t == nil {
+			return ""
+		}
+	}
+	return t.Type
+}
+
 func kindNoun(k Kind, depth int) string {
 	if depth > 0 {
 		return "object"

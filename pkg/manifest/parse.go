@@ -173,7 +173,11 @@ func yamlDiag(file string, err error) Diagnostic {
 	if line > 0 {
 		p.Col = 1
 	}
-	return Diagnostic{Pos: p, Summary: "invalid YAML: " + msg}
+	what := "invalid YAML: "
+	if strings.EqualFold(filepath.Ext(file), ".json") {
+		what = "invalid JSON: "
+	}
+	return Diagnostic{Pos: p, Summary: what + msg}
 }
 
 func posOf(file string, n *yaml.Node) Pos {

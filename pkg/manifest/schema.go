@@ -210,10 +210,17 @@ func (l *loader) schemaDiag(file string, root *yaml.Node, prefix []string, e *js
 		if keyNode != nil {
 			pos = posOf(file, keyNode)
 		}
+		known := propertyNames(rawSchemaAt(e.SchemaURL))
 		for _, m := range k.Missing {
+			if typoOf(valNode, m, known) {
+				continue // the unknown-field diagnostic says "did you mean m?"
+			}
 			l.diags = append(l.diags, Diagnostic{Pos: pos, Path: path, Summary: fmt.Sprintf("missing required field %q", m)})
 		}
 	default:
+		if len(loc) > 0 && duplicatesSemanticCheck(e, loc[len(loc)-1]) {
+			return
+		}
 		var v any
 		if valNode != nil {
 			v = nodeValue(valNode)
@@ -221,6 +228,36 @@ func (l *loader) schemaDiag(file string, root *yaml.Node, prefix []string, e *js
 		summary, sugg := schemaMessage(e, v)
 		l.diags = append(l.diags, Diagnostic{Pos: pos, Path: path, Summary: summary, Suggestion: sugg})
 	}
+}
+
+// typoOf reports whether the mapping n has an unknown key (not in known)
+// that is likely a typo of the field name want, so that a "missing required
+// field" would only repeat the unknown field's "did you mean".
+func typoOf(n *yaml.Node, want string, known []string) bool {
+	n = resolveAlias(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i].Value
+		if !slices.Contains(known, k) && suggest(k, []string{want}) == want {
+			return true
+		}
+	}
+	return false
+}
+
+// duplicatesSemanticCheck reports schema errors that the loader reports
+// itself with a clearer message: a timeout's duration pattern and count's
+// minimum.
+func duplicatesSemanticCheck(e *jsonschema.ValidationError, field string) bool {
+	switch e.ErrorKind.(type) {
+	case *kind.Pattern:
+		return field == "timeout"
+	case *kind.Minimum:
+		return field == "count"
+	}
+	return false
 }
 
 // schemaMessage words a type, enum or other schema error about value v.
