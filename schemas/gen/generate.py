@@ -175,6 +175,12 @@ for n in needed:
 defs = {}
 for n in sorted(needed):
     defs[n] = transform(schemas[n], n in open_names, top=True)
+    # A scalar component (an enum such as TransferDirection or TaxIdType)
+    # is used through $ref, which transform leaves unwrapped: accept a
+    # ${...} template there too (side: ${var.side}).
+    if "properties" not in defs[n] and defs[n].get("type") not in ("object", "array") \
+            and "enum" in defs[n]:
+        defs[n] = {"anyOf": [defs[n], {"$ref": "#/$defs/template"}]}
 
 defs["template"] = {
     "description": "A ${...} expression: a reference (${accounts.alice.id}), a variable "
