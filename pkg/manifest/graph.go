@@ -82,7 +82,29 @@ func (l *loader) buildOutputs(cfg *Config) {
 	}
 }
 
-var leafCache sync.Map // kind + pointer path -> *jsonschema.Schema (nil when unconstrained)
+var leafCache sync.Map // kind + pointer path -> *leafCheck
+
+// leafCheck is how a body field's values are checked.
+type leafCheck struct {
+	sch       *jsonschema.Schema // nil when unconstrained
+	anyString bool               // sch accepts every string
+}
+
+// plainStringSchema reports whether a raw schema is {"type": "string"}
+// with annotations only (no format, pattern, enum or length).
+func plainStringSchema(m map[string]any) bool {
+	if m == nil || m["type"] != "string" {
+		return false
+	}
+	for k := range m {
+		switch k {
+		case "type", "description", "title", "deprecated", "examples", "x-brokerctl-sensitive":
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // checkLeaf validates a value that came from each or count (a CSV cell,
 // say) against the schema of the field it lands in, and reports the error
@@ -95,20 +117,24 @@ func (l *loader) checkLeaf(c *cnode, v any, ctx *instCtx) {
 		return
 	}
 	key := string(ctx.b.addr.Kind) + "\x00" + normalizedPtr(c.ptr)
-	var sch *jsonschema.Schema
+	var lc *leafCheck
 	if cached, ok := leafCache.Load(key); ok {
-		sch, _ = cached.(*jsonschema.Schema)
+		lc = cached.(*leafCheck)
 	} else {
-		ptr := leafPointer(ctx.b.addr.Kind, c.ptr)
-		if ptr != "" {
-			sch, _ = subschema(ptr)
+		lc = &leafCheck{}
+		if ptr := leafPointer(ctx.b.addr.Kind, c.ptr); ptr != "" {
+			lc.sch, _ = subschema(ptr)
+			lc.anyString = plainStringSchema(rawSchemaAt(SchemaURL + "#" + ptr))
 		}
-		leafCache.Store(key, sch)
+		leafCache.Store(key, lc)
 	}
-	if sch == nil {
+	if lc.sch == nil {
 		return
 	}
-	err := sch.Validate(v)
+	if _, isStr := v.(string); isStr && lc.anyString {
+		return // every string is valid: skip the validator's allocations
+	}
+	err := lc.sch.Validate(v)
 	if err == nil {
 		return
 	}
@@ -118,7 +144,7 @@ func (l *loader) checkLeaf(c *cnode, v any, ctx *instCtx) {
 	}
 	pos := c.pos
 	if len(c.tmpl.parts) == 1 && c.tmpl.parts[0].e.kind == exprEach && len(c.tmpl.parts[0].e.path) == 2 {
-		if p, ok := ctx.in.fieldPos[c.tmpl.parts[0].e.path[1]]; ok {
+		if p, ok := ctx.in.posOfField(ctx.b, c.tmpl.parts[0].e.path[1]); ok {
 			pos = p
 		}
 	}
