@@ -10,9 +10,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // sqliteMigrations are applied in order; migration i brings the schema to
@@ -116,7 +118,7 @@ func openSQLite(ctx context.Context, path string) (*sqliteBackend, error) {
 	b := &sqliteBackend{path: abs, db: db}
 	if err := b.migrateLocked(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open state %s: %w", path, err)
+		return nil, fmt.Errorf("open state %s: %w", path, explainOpenError(err))
 	}
 	return b, nil
 }
@@ -150,6 +152,9 @@ func (b *sqliteBackend) migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	defer tx.Rollback()
+	if err := checkForeign(ctx, tx); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
 		version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -170,6 +175,63 @@ func (b *sqliteBackend) migrate(ctx context.Context) error {
 		}
 	}
 	return tx.Commit()
+}
+
+// ErrNotStateFile reports that --state names a file that is not a brokerctl
+// state file: not SQLite at all, damaged, or another program's database.
+var ErrNotStateFile = errors.New("not a brokerctl state file")
+
+// checkForeign refuses a SQLite file that already holds tables but no
+// schema_version table: it belongs to another program, and migrating it
+// would add brokerctl's tables to that program's database.
+func checkForeign(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer rows.Close()
+	var names []string
+	ours := false
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if n == "schema_version" {
+			ours = true
+		}
+		names = append(names, n)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if len(names) > 0 && !ours {
+		const max = 5
+		shown := names
+		if len(shown) > max {
+			shown = append(shown[:max:max], "...")
+		}
+		return fmt.Errorf("%w: it is a SQLite database of another program (tables %s, no schema_version); point --state at a new or brokerctl file",
+			ErrNotStateFile, strings.Join(shown, ", "))
+	}
+	return nil
+}
+
+// explainOpenError turns SQLite's "file is not a database (26)" and
+// "database disk image is malformed (11)" into an error that says what the
+// user can do about it, keeping the driver's text.
+func explainOpenError(err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() & 0xff { // primary result code
+	case sqlite3.SQLITE_NOTADB:
+		return fmt.Errorf("%w: the file is not a SQLite database (%v); point --state at a new file or restore it from a backup", ErrNotStateFile, err)
+	case sqlite3.SQLITE_CORRUPT:
+		return fmt.Errorf("%w: the file is damaged (%v); restore it from a backup", ErrNotStateFile, err)
+	}
+	return err
 }
 
 func (b *sqliteBackend) Close() error { return b.db.Close() }
