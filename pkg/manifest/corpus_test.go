@@ -33,9 +33,7 @@ func corpusWants(t *testing.T, file string, data []byte) []string {
 	}
 	golden := strings.TrimSuffix(file, filepath.Ext(file)) + ".golden"
 	if g, err := os.ReadFile(golden); err == nil {
-		for _, line := range strings.Split(strings.TrimSpace(string(g)), "\n") {
-			wants = append(wants, line)
-		}
+		wants = append(wants, strings.Split(strings.TrimSpace(string(g)), "\n")...)
 	}
 	return wants
 }

@@ -137,16 +137,6 @@ func exprEnd(s string, i int) int {
 	return -1
 }
 
-// hasExprs reports whether the template has any ${...} expression.
-func (t *Template) hasExprs() bool {
-	for _, p := range t.parts {
-		if p.e != nil {
-			return true
-		}
-	}
-	return false
-}
-
 // Refs returns the references in the template, in order.
 func (t *Template) Refs() []Reference {
 	var out []Reference
