@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 
@@ -149,6 +150,31 @@ type fileConfig struct {
 	KeyID     string `yaml:"key_id"`
 	SecretKey string `yaml:"secret_key"`
 	Endpoint  string `yaml:"endpoint"`
+
+	// credentialLike lists other top-level keys whose names contain "key",
+	// "secret" or "id": likely misspellings of key_id or secret_key.
+	credentialLike []string
+}
+
+// missing names the credential keys the file lacks.
+func (fc fileConfig) missing() string {
+	switch {
+	case fc.KeyID == "" && fc.SecretKey == "":
+		return "key_id and secret_key are missing"
+	case fc.KeyID == "":
+		return "key_id is missing (both key_id and secret_key are required)"
+	default:
+		return "secret_key is missing (both key_id and secret_key are required)"
+	}
+}
+
+// misspelt points at keys that look like misspelt credential keys; their
+// values are never shown.
+func (fc fileConfig) misspelt() string {
+	if len(fc.credentialLike) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (the file has %s: the keys brokerctl reads are key_id and secret_key)", strings.Join(fc.credentialLike, ", "))
 }
 
 // DefaultConfigPath is $XDG_CONFIG_HOME/brokerctl/config.yaml, else
@@ -192,11 +218,11 @@ func LoadCredentials(getenv func(string) string, configPath string) (Credentials
 	if err != nil {
 		return Credentials{}, false, err
 	}
-	if fc.KeyID == "" && fc.SecretKey == "" {
+	if fc.KeyID == "" && fc.SecretKey == "" && len(fc.credentialLike) == 0 {
 		return Credentials{Endpoint: fc.Endpoint, Source: configPath}, false, nil
 	}
 	if fc.KeyID == "" || fc.SecretKey == "" {
-		return Credentials{}, false, fmt.Errorf("%s: incomplete credentials: both key_id and secret_key are required", configPath)
+		return Credentials{}, false, fmt.Errorf("%s: incomplete credentials: %s%s", configPath, fc.missing(), fc.misspelt())
 	}
 	endpoint := fc.Endpoint
 	if e := getenv(EnvEndpoint); e != "" {
@@ -222,6 +248,19 @@ func readConfigFile(path string) (fileConfig, error) {
 	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
 	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
 		return fc, fmt.Errorf("%s: %v", path, err)
+	}
+	var top map[string]yaml.Node
+	if err := yaml.Unmarshal(raw, &top); err == nil {
+		for k := range top {
+			lk := strings.ToLower(k)
+			if k == "key_id" || k == "secret_key" || k == "endpoint" {
+				continue
+			}
+			if strings.Contains(lk, "key") || strings.Contains(lk, "secret") || strings.HasSuffix(lk, "id") {
+				fc.credentialLike = append(fc.credentialLike, k)
+			}
+		}
+		sort.Strings(fc.credentialLike)
 	}
 	return fc, nil
 }

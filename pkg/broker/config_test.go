@@ -116,6 +116,22 @@ func TestLoadCredentials(t *testing.T) {
 			t.Fatalf("err %v", err)
 		}
 	})
+	t.Run("misspelt keys name the culprits, not the values", func(t *testing.T) {
+		cases := []struct{ body, want string }{
+			{"key: PK\nsecret_key: s3cr3tvalue\n", "key_id is missing (both key_id and secret_key are required) (the file has key:"},
+			{"key_id: PK\nsecret: s3cr3tvalue\n", "secret_key is missing (both key_id and secret_key are required) (the file has secret:"},
+			// Both misspelt used to read as "no credentials" and fall back
+			// to the built-in emulator without a word about the file.
+			{"apiKey: PK\napi_secret: s3cr3tvalue\nstate: other\n", "key_id and secret_key are missing (the file has apiKey, api_secret:"},
+		}
+		for _, tc := range cases {
+			p := writeConfig(t, t.TempDir(), tc.body, 0o600)
+			_, found, err := LoadCredentials(envFunc(nil), p)
+			if err == nil || found || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "s3cr3tvalue") || strings.Contains(err.Error(), "state") {
+				t.Errorf("%q: err %v, want it to contain %q and no secret", tc.body, err, tc.want)
+			}
+		}
+	})
 	t.Run("bad yaml", func(t *testing.T) {
 		p := writeConfig(t, t.TempDir(), "key_id: [unterminated\n", 0o600)
 		_, _, err := LoadCredentials(envFunc(nil), p)
