@@ -172,10 +172,22 @@ With no credentials set, commands run against a built-in emulator of the API.`,
 	pf.BoolVar(&g.Debug, "debug", false, "log HTTP requests and decisions to stderr (secrets and personal data are redacted)")
 	pf.BoolVar(&g.NoColor, "no-color", envOr("NO_COLOR", "") != "", "disable colour and the live progress display (env NO_COLOR)")
 
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return checkGlobals(g) }
 	for _, f := range commands {
 		root.AddCommand(f(g))
 	}
 	return root
+}
+
+// checkGlobals rejects bad persistent flags before any command runs, so a
+// typo in CI fails at validate time rather than at apply time.
+func checkGlobals(g *Globals) error {
+	switch g.Target {
+	case "", "emulator", "sandbox", "production":
+		return nil
+	default:
+		return &UsageError{Err: fmt.Errorf("--target %q: want emulator, sandbox or production (or --endpoint URL)", g.Target)}
+	}
 }
 
 func versionString() string {

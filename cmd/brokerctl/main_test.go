@@ -17,6 +17,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
 		{"unknown flag", []string{"version", "--bogus"}, exitUsage, "unknown flag: --bogus"},
 		{"extra argument", []string{"version", "extra"}, exitUsage, `unknown command "extra"`},
+		{"bad target", []string{"--target", "prod", "version"}, exitUsage, `--target "prod": want emulator, sandbox or production`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
