@@ -17,6 +17,14 @@ import (
 // maxInstances bounds for_each and count so a typo cannot exhaust memory.
 const maxInstances = 1_000_000
 
+// instanceLimit is maxInstances, or the lower limit tests set.
+func (l *loader) instanceLimit() int {
+	if l.opts.maxInstances > 0 {
+		return l.opts.maxInstances
+	}
+	return maxInstances
+}
+
 // block is one resource or data source block as written, before expansion.
 type block struct {
 	addr   Address
@@ -151,8 +159,8 @@ func (l *loader) count(b *block, n *yaml.Node) {
 		l.errorf(posOf(b.file, n), path, "count must be a whole number >= 0, got %s", valueKind(v))
 		return
 	}
-	if c > maxInstances {
-		l.errorf(posOf(b.file, n), path, "count %d is above the limit of %d", c, maxInstances)
+	if c > l.instanceLimit() {
+		l.errorf(posOf(b.file, n), path, "count %d is above the limit of %d", c, l.instanceLimit())
 		return
 	}
 	b.insts = make([]instance, c)
@@ -356,13 +364,13 @@ func (l *loader) readCSV(b *block, file string, data []byte, keyCol string, keyP
 		}
 		if err != nil {
 			l.diags = append(l.diags, csvDiag(file, err))
-			if len(b.insts) >= maxInstances {
+			if len(b.insts) >= l.instanceLimit() {
 				return
 			}
 			continue
 		}
-		if len(b.insts) >= maxInstances {
-			l.errorf(Pos{File: file}, path, "more than %d rows", maxInstances)
+		if len(b.insts) >= l.instanceLimit() {
+			l.errorf(Pos{File: file}, path, "more than %d rows", l.instanceLimit())
 			return
 		}
 		line, col := r.FieldPos(keyAt)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 // fuzzCSV is a data file the fuzzed manifests may name in for_each.
@@ -44,7 +45,13 @@ func FuzzParse(f *testing.F) {
 			"m.yaml":   {Data: data},
 			"data.csv": {Data: []byte(fuzzCSV)},
 		}
-		cfg, diags := Load([]string{"m.yaml"}, Options{FS: fsys, Getenv: unsetEnv})
+		// A mutated "count: 3" easily becomes "count: 999999": keep each
+		// input fast so 5 s of fuzzing explores more than a few of them.
+		start := time.Now()
+		cfg, diags := Load([]string{"m.yaml"}, Options{FS: fsys, Getenv: unsetEnv, maxInstances: 1000})
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("Load took %v on %d bytes", d, len(data))
+		}
 		if (cfg == nil) != diags.HasErrors() {
 			t.Fatalf("config %v with diagnostics %v", cfg != nil, diags)
 		}

@@ -260,6 +260,18 @@ func TestForEachAndCount(t *testing.T) {
 			}
 		}
 	})
+	t.Run("instance limit", func(t *testing.T) {
+		_, diags := load(map[string]string{"m.yaml": "accounts:\n  t:\n    count: 11\n" + testAccount,
+			"c.csv": "k\n1\n2\n3\n"}, &Options{maxInstances: 10})
+		if !strings.Contains(diags.Error(), "m.yaml:3:12: accounts.t.count: count 11 is above the limit of 10") {
+			t.Errorf("count above the limit: %v", diags)
+		}
+		_, diags = load(map[string]string{"m.yaml": "accounts:\n  t:\n    for_each: {file: c.csv, key: k}\n" + testAccount,
+			"c.csv": "k\n1\n2\n3\n"}, &Options{maxInstances: 2})
+		if !strings.Contains(diags.Error(), "c.csv: accounts.t.for_each: more than 2 rows") {
+			t.Errorf("rows above the limit: %v", diags)
+		}
+	})
 	t.Run("count zero", func(t *testing.T) {
 		cfg := mustLoad(t, map[string]string{"m.yaml": "accounts:\n  t:\n    count: 0\n" + testAccount}, nil)
 		if len(cfg.Resources) != 0 {

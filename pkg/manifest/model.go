@@ -176,4 +176,7 @@ type Options struct {
 	// FS reads manifests and data files; nil means the OS file system.
 	// Paths given to Load are then relative to FS's root.
 	FS fs.FS
+
+	// maxInstances lowers the for_each/count limit (tests and fuzzing).
+	maxInstances int
 }

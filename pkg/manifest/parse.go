@@ -149,9 +149,57 @@ func (l *loader) parseFile(file string, data []byte) []document {
 			l.errorf(posOf(file, root), "", "a manifest must be a mapping of sections (accounts:, transfers:, ...), not %s", nodeKindName(root))
 			continue
 		}
+		if lit, expanded := aliasExpansion(root); expanded > maxExpandedNodes(lit) {
+			l.errorf(posOf(file, root), "", "YAML aliases expand this document to more than %d values (from %d written): use fewer nested aliases", maxExpandedNodes(lit), lit)
+			continue
+		}
 		docs = append(docs, document{file: file, root: root})
 	}
 	return docs
+}
+
+// maxExpandedNodes bounds what aliases may expand a document of lit nodes
+// to (a "billion laughs" of nested aliases would otherwise take minutes
+// and gigabytes to validate).
+func maxExpandedNodes(lit int64) int64 { return 1_000_000 + 10*lit }
+
+// aliasExpansion counts the nodes of a document as written and as
+// expanded with every alias replaced by its anchor's value.
+func aliasExpansion(root *yaml.Node) (lit, expanded int64) {
+	const saturate = 1 << 40
+	memo := map[*yaml.Node]int64{}
+	seen := map[*yaml.Node]bool{}
+	var walk func(n *yaml.Node, depth int) int64
+	walk = func(n *yaml.Node, depth int) int64 {
+		if n == nil || depth > 10_000 {
+			return 1
+		}
+		if n.Kind == yaml.AliasNode {
+			if n.Alias == nil {
+				return 1
+			}
+			return walk(n.Alias, depth+1)
+		}
+		if v, ok := memo[n]; ok {
+			return v
+		}
+		if seen[n] { // an anchor inside itself
+			return saturate
+		}
+		seen[n] = true
+		lit++
+		total := int64(1)
+		for _, c := range n.Content {
+			total += walk(c, depth+1)
+			if total > saturate {
+				total = saturate
+			}
+		}
+		memo[n] = total
+		return total
+	}
+	expanded = walk(root, 0)
+	return lit, expanded
 }
 
 // yamlDiag turns a yaml.v3 syntax error ("yaml: line 3: ...") into a
