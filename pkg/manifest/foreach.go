@@ -320,7 +320,20 @@ func (l *loader) forEachFile(b *block, n *yaml.Node, path string) {
 			l.errorf(posOf(b.file, n), path, "for_each over a CSV file needs key: COLUMN (the column that names each instance)")
 			return
 		}
+		ck := full + "\x00" + keyCol
+		if c, ok := l.csvCache[ck]; ok {
+			// Another block iterates over the same file and key: share its
+			// rows (read-only) instead of parsing the file again; problems
+			// in the file were reported once already.
+			b.insts = append(b.insts, c.insts...)
+			b.csvFile, b.csvHeader = c.csvFile, c.csvHeader
+			return
+		}
 		l.readCSV(b, full, data, keyCol, posOf(b.file, keyKey), path)
+		if l.csvCache == nil {
+			l.csvCache = map[string]*block{}
+		}
+		l.csvCache[ck] = b
 	case "json":
 		l.readJSON(b, full, data, keyCol, posOf(b.file, keyKey), path)
 	default:

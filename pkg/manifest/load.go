@@ -26,6 +26,8 @@ type loader struct {
 	outputs   []outputDecl
 
 	fieldOK map[string]fieldCheck // cache of reference field path checks
+
+	csvCache map[string]*block // blocks by CSV file and key column, to share parsed rows
 }
 
 type fieldCheck struct {

@@ -272,6 +272,29 @@ func TestForEachAndCount(t *testing.T) {
 			t.Errorf("rows above the limit: %v", diags)
 		}
 	})
+	t.Run("two blocks share one CSV", func(t *testing.T) {
+		acct := "accounts:\n  c:\n    for_each: {file: c.csv, key: email}\n" + strings.Replace(testAccount, "a@example.com", "${each.key}", 1)
+		bank := `ach_relationships:
+  b:
+    for_each: {file: c.csv, key: email}
+    account_id: ${accounts.c[each.key].id}
+    account_owner_name: ${each.value.name}
+    bank_account_type: CHECKING
+    bank_account_number: "32131231abc"
+    bank_routing_number: "121000358"
+`
+		csv := "email,name\nx@e.com,X\ny@e.com,Y\n"
+		cfg := mustLoad(t, map[string]string{"m.yaml": acct + bank, "c.csv": csv}, nil)
+		r := resource(t, cfg, `ach_relationships.b["y@e.com"]`)
+		if field(t, r, "account_owner_name") != "Y" || r.AccountRef.Raw != `${accounts.c["y@e.com"].id}` {
+			t.Errorf("shared rows: %v %v", r.Body, r.AccountRef.Raw)
+		}
+		// A problem in the shared file is reported once, at the file.
+		_, diags := load(map[string]string{"m.yaml": acct + bank, "c.csv": csv + "x@e.com,X2\n"}, nil)
+		if len(diags) != 1 || !strings.HasPrefix(diags.Error(), `c.csv:4:1: accounts.c["x@e.com"]: duplicate for_each key "x@e.com" (first at c.csv:2:1)`) {
+			t.Errorf("diagnostics: %v", diags)
+		}
+	})
 	t.Run("count zero", func(t *testing.T) {
 		cfg := mustLoad(t, map[string]string{"m.yaml": "accounts:\n  t:\n    count: 0\n" + testAccount}, nil)
 		if len(cfg.Resources) != 0 {
