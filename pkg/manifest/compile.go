@@ -156,7 +156,7 @@ func (l *loader) instantiate(c *cnode, ctx *instCtx) (any, []posRef) {
 	if c.tmpl != nil {
 		v, refs, ok := l.evalTemplate(c.tmpl, c.path, ctx)
 		if ok && len(refs) == 0 && ctx != nil {
-			l.checkLeaf(c, v, ctx)
+			v = l.checkLeaf(c, v, ctx)
 		}
 		return v, withField(refs, c.ptr)
 	}

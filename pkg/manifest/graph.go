@@ -1,13 +1,14 @@
 package manifest
 
 import (
+	"encoding/json"
 	"fmt"
-	"gopkg.in/yaml.v3"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"gopkg.in/yaml.v3"
 
 	"github.com/brokerctl/brokerctl/pkg/dag"
 )
@@ -88,6 +89,9 @@ var leafCache sync.Map // kind + pointer path -> *leafCheck
 type leafCheck struct {
 	sch       *jsonschema.Schema // nil when unconstrained
 	anyString bool               // sch accepts every string
+	// wantBool, wantNumber: the field takes a boolean or a number, not a
+	// string, so a whole-string each.value "true" or "12" is converted.
+	wantBool, wantNumber bool
 }
 
 // plainStringSchema reports whether a raw schema is {"type": "string"}
@@ -109,12 +113,17 @@ func plainStringSchema(m map[string]any) bool {
 // checkLeaf validates a value that came from each or count (a CSV cell,
 // say) against the schema of the field it lands in, and reports the error
 // at the cell when the value is exactly ${each.value.FIELD}.
-func (l *loader) checkLeaf(c *cnode, v any, ctx *instCtx) {
+//
+// A CSV cell is always a string: when the field takes a boolean or a
+// number and not a string, a whole-string ${each.value.FIELD} (or var, env)
+// of "true"/"false" or a number is converted, so disclosures can come from
+// a CSV. It returns the value to use.
+func (l *loader) checkLeaf(c *cnode, v any, ctx *instCtx) any {
 	if len(c.ptr) == 0 || ctx.b.addr.Data {
-		return
+		return v
 	}
 	if s, ok := v.(string); ok && strings.Contains(s, "${") {
-		return
+		return v
 	}
 	key := string(ctx.b.addr.Kind) + "\x00" + normalizedPtr(c.ptr)
 	var lc *leafCheck
@@ -124,23 +133,37 @@ func (l *loader) checkLeaf(c *cnode, v any, ctx *instCtx) {
 		lc = &leafCheck{}
 		if ptr := leafPointer(ctx.b.addr.Kind, c.ptr); ptr != "" {
 			lc.sch, _ = subschema(ptr)
-			lc.anyString = plainStringSchema(rawSchemaAt(SchemaURL + "#" + ptr))
+			raw := rawSchemaAt(SchemaURL + "#" + ptr)
+			lc.anyString = plainStringSchema(raw)
+			lc.wantBool, lc.wantNumber = scalarWants(raw)
 		}
 		leafCache.Store(key, lc)
 	}
 	if lc.sch == nil {
-		return
+		return v
 	}
-	if _, isStr := v.(string); isStr && lc.anyString {
-		return // every string is valid: skip the validator's allocations
+	if s, isStr := v.(string); isStr {
+		if lc.anyString {
+			return v // every string is valid: skip the validator's allocations
+		}
+		if len(c.tmpl.parts) == 1 && c.tmpl.parts[0].e != nil {
+			switch {
+			case lc.wantBool && strings.EqualFold(s, "true"):
+				v = true
+			case lc.wantBool && strings.EqualFold(s, "false"):
+				v = false
+			case lc.wantNumber && isJSONNumber(s):
+				v = json.Number(s)
+			}
+		}
 	}
 	err := lc.sch.Validate(v)
 	if err == nil {
-		return
+		return v
 	}
 	ve, ok := err.(*jsonschema.ValidationError)
 	if !ok {
-		return
+		return v
 	}
 	pos := c.pos
 	if len(c.tmpl.parts) == 1 && c.tmpl.parts[0].e.kind == exprEach && len(c.tmpl.parts[0].e.path) == 2 {
@@ -157,6 +180,37 @@ func (l *loader) checkLeaf(c *cnode, v any, ctx *instCtx) {
 		summary, sugg := schemaMessage(leaf, v)
 		l.diags = append(l.diags, Diagnostic{Pos: pos, Path: path, Summary: summary, Suggestion: sugg})
 	}
+	return v
+}
+
+// scalarWants reports whether a raw field schema takes a boolean or a
+// number, and not a string.
+func scalarWants(m map[string]any) (wantBool, wantNumber bool) {
+	var types []string
+	add := func(m map[string]any) {
+		switch t := m["type"].(type) {
+		case string:
+			types = append(types, t)
+		case []any:
+			for _, x := range t {
+				if s, ok := x.(string); ok {
+					types = append(types, s)
+				}
+			}
+		}
+	}
+	add(m)
+	if branches, ok := m["anyOf"].([]any); ok { // the value or a ${...} template
+		for _, br := range branches {
+			if b, ok := br.(map[string]any); ok && b["$ref"] != "#/$defs/template" {
+				add(b)
+			}
+		}
+	}
+	if slices.Contains(types, "string") {
+		return false, false
+	}
+	return slices.Contains(types, "boolean"), slices.Contains(types, "number") || slices.Contains(types, "integer")
 }
 
 // normalizedPtr replaces list indexes so entries.0.x and entries.1.x share

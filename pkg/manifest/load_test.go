@@ -295,6 +295,26 @@ func TestForEachAndCount(t *testing.T) {
 			t.Errorf("diagnostics: %v", diags)
 		}
 	})
+	t.Run("csv cells fill boolean fields", func(t *testing.T) {
+		m := "accounts:\n  c:\n    for_each: {file: c.csv, key: email}\n" +
+			strings.NewReplacer("a@example.com", "${each.key}", "is_control_person: false", "is_control_person: ${each.value.control}",
+				"family_name: B", "family_name: ${each.value.control}").Replace(testAccount)
+		cfg := mustLoad(t, map[string]string{"m.yaml": m, "c.csv": "email,control\nx@e.com,TRUE\ny@e.com,false\n"}, nil)
+		if got := field(t, resource(t, cfg, `accounts.c["x@e.com"]`), "disclosures.is_control_person"); got != true {
+			t.Errorf("x: is_control_person = %#v, want true", got)
+		}
+		if got := field(t, resource(t, cfg, `accounts.c["y@e.com"]`), "disclosures.is_control_person"); got != false {
+			t.Errorf("y: is_control_person = %#v, want false", got)
+		}
+		// A string field keeps the cell as written.
+		if got := field(t, resource(t, cfg, `accounts.c["x@e.com"]`), "identity.family_name"); got != "TRUE" {
+			t.Errorf("family_name = %#v", got)
+		}
+		_, diags := load(map[string]string{"m.yaml": m, "c.csv": "email,control\nx@e.com,no\n"}, nil)
+		if !strings.Contains(diags.Error(), `c.csv:2:9: accounts.c["x@e.com"].disclosures.is_control_person: expected boolean, got string`) {
+			t.Errorf("a cell that is not a boolean: %v", diags)
+		}
+	})
 	t.Run("count zero", func(t *testing.T) {
 		cfg := mustLoad(t, map[string]string{"m.yaml": "accounts:\n  t:\n    count: 0\n" + testAccount}, nil)
 		if len(cfg.Resources) != 0 {
