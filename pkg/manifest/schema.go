@@ -164,6 +164,15 @@ func schemaLeaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 		switch {
 		case len(deep) > 0:
 			return deep
+		case len(level) > 1 && allRequired(level):
+			// Every alternative misses a different field (a data source's
+			// id or email): one error naming the choice.
+			var names []string
+			for _, lv := range level {
+				names = append(names, lv.ErrorKind.(*kind.Required).Missing...)
+			}
+			return []*jsonschema.ValidationError{{SchemaURL: e.SchemaURL, InstanceLocation: e.InstanceLocation,
+				ErrorKind: &requiredOneOf{names: slices.Compact(names)}}}
 		case len(level) > 0:
 			return level
 		case len(want) > 0:
@@ -181,6 +190,28 @@ func schemaLeaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 		out = append(out, schemaLeaves(c)...)
 	}
 	return out
+}
+
+func allRequired(es []*jsonschema.ValidationError) bool {
+	for _, e := range es {
+		if _, ok := e.ErrorKind.(*kind.Required); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// requiredOneOf is the error of an object that needs one of several fields.
+type requiredOneOf struct{ names []string }
+
+func (r *requiredOneOf) KeywordPath() []string { return []string{"oneOf"} }
+
+func (r *requiredOneOf) LocalizedString(*message.Printer) string {
+	q := make([]string, len(r.names))
+	for i, n := range r.names {
+		q[i] = strconv.Quote(n)
+	}
+	return "needs one of the fields " + strings.Join(q, " or ")
 }
 
 // schemaDiag turns one schema error into a diagnostic located in root
@@ -206,6 +237,11 @@ func (l *loader) schemaDiag(file string, root *yaml.Node, prefix []string, e *js
 			l.diags = append(l.diags, Diagnostic{Pos: posOf(file, kn), Path: joinPath(path, p),
 				Summary: fmt.Sprintf("unknown %s %q", what, p), Suggestion: suggest(p, allowed)})
 		}
+	case *requiredOneOf:
+		if keyNode != nil {
+			pos = posOf(file, keyNode)
+		}
+		l.diags = append(l.diags, Diagnostic{Pos: pos, Path: path, Summary: k.LocalizedString(schemaPrintr)})
 	case *kind.Required:
 		if keyNode != nil {
 			pos = posOf(file, keyNode)
