@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrorBody is the Broker API error body {"code": 40010000, "message": "..."}.
@@ -77,7 +78,13 @@ func NewAPIError(method, path string, status int, header http.Header, body []byt
 	}
 	text := strings.TrimSpace(string(body))
 	if len(text) > maxErrorText {
-		text = text[:maxErrorText] + "…"
+		// Cut at a rune boundary: half a UTF-8 sequence would reach the
+		// terminal and the --json events as U+FFFD.
+		cut := maxErrorText
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		text = text[:cut] + "…"
 	}
 	e.Message = text
 	return e

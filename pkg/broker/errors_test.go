@@ -25,6 +25,9 @@ func TestAPIErrorDecoding(t *testing.T) {
 		{"empty", 500, "", 0, ""},
 		{"json without fields", 500, `{"error":"boom"}`, 0, `{"error":"boom"}`},
 		{"huge text is bounded", 500, strings.Repeat("x", 5000), 0, strings.Repeat("x", maxErrorText) + "…"},
+		// 511 bytes of "x" then two-byte runes: byte 512 is mid-rune, so the
+		// cut moves back to 511 instead of leaving half an "é".
+		{"bounded at a rune boundary", 502, strings.Repeat("x", maxErrorText-1) + strings.Repeat("é", 100), 0, strings.Repeat("x", maxErrorText-1) + "…"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
