@@ -26,8 +26,9 @@ func newOutputCmd(g *Globals) *cobra.Command {
 		Long: `output prints the outputs the last apply saved in state, without calling
 the API. Formats: text (name = value; sensitive values hidden unless NAME
 is given), json (an object of {value, sensitive}, or the bare value of
-NAME), env (export NAME='value' lines for eval) and dotenv (NAME="value"
-lines for a .env file). In env and dotenv the names are upper-cased.`,
+NAME), env (export NAME='value' lines for eval) and dotenv (NAME='value'
+lines for a .env file, safe to source with sh and read by docker compose).
+In env and dotenv the names are upper-cased.`,
 		Example: `  brokerctl output
   brokerctl output -o json
   eval "$(brokerctl output -o env)"
@@ -75,16 +76,13 @@ func runOutput(ctx context.Context, g *Globals, format, name string) error {
 	switch format {
 	case "json":
 		return writeJSON(g.Stdout, outs)
-	case "env", "dotenv":
+	case "env":
 		for _, k := range sortedNames(outs) {
-			v := formatValue(outs[k].Value)
-			if format == "env" {
-				fmt.Fprintf(g.Stdout, "export %s=%s\n", envName(k), shellQuote(v))
-			} else {
-				fmt.Fprintf(g.Stdout, "%s=%s\n", envName(k), dotenvQuote(v))
-			}
+			fmt.Fprintf(g.Stdout, "export %s=%s\n", envName(k), shellQuote(formatValue(outs[k].Value)))
 		}
 		return nil
+	case "dotenv":
+		return writeDotenv(g.Stdout, g.Stderr, outs)
 	}
 	if len(outs) == 0 {
 		fmt.Fprintln(g.Stderr, "No outputs. Run apply on a manifest that declares outputs.")
@@ -152,8 +150,3 @@ func envName(k string) string {
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
-func dotenvQuote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "$", `\$`)
-	return `"` + r.Replace(s) + `"`
-}
