@@ -127,6 +127,9 @@ func openSession(ctx context.Context, g *Globals, o *applyOptions, op string) (*
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
+	if _, err := stateLocation(g); err != nil {
+		return nil, err // a bad --workspace fails before any file is created
+	}
 	s := &session{g: g, o: o, op: op, stopReport: func() {}}
 	if s.tgt, err = connect(ctx, g, o.Yes, op); err != nil {
 		return nil, err
@@ -260,17 +263,25 @@ func newReporter(ctx context.Context, g *Globals, jsonOut bool, total int, reque
 	return executor.NewLineReporter(g.Stdout), func() {}
 }
 
-// statePath is the state file or DSN of the workspace.
-func statePath(g *Globals) string {
-	if g.StatePath != "" {
-		return g.StatePath
+// emulatorDataPath is where the built-in emulator keeps its objects
+// between runs: next to a SQLite state file, or in .brokerctl/ of the
+// working directory when state is in PostgreSQL (the emulator is local even
+// when state is shared). loc must come from stateLocation, which has
+// validated the workspace name.
+func emulatorDataPath(g *Globals, loc string) string {
+	dir := ".brokerctl"
+	if !state.IsPostgres(loc) {
+		dir = filepath.Dir(loc)
 	}
-	return filepath.Join(".brokerctl", g.Workspace+".db")
+	return filepath.Join(dir, "emulator-"+g.Workspace+".json")
 }
 
 func lockState(ctx context.Context, g *Globals, op string, timeout time.Duration) (state.Workspace, error) {
-	path := statePath(g)
-	if !strings.Contains(path, "://") {
+	path, err := stateLocation(g)
+	if err != nil {
+		return nil, err
+	}
+	if !state.IsPostgres(path) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("state directory: %w", err)
 		}
@@ -366,11 +377,13 @@ func connect(ctx context.Context, g *Globals, yes bool, op string) (*target, err
 }
 
 func startEmulator(ctx context.Context, g *Globals) (*target, error) {
-	opts := emulator.Options{}
-	if p := statePath(g); !strings.Contains(p, "://") {
-		if err := os.MkdirAll(filepath.Dir(p), 0o700); err == nil {
-			opts.DataFile = filepath.Join(filepath.Dir(p), "emulator-"+g.Workspace+".json")
-		}
+	loc, err := stateLocation(g)
+	if err != nil {
+		return nil, err
+	}
+	opts := emulator.Options{DataFile: emulatorDataPath(g, loc)}
+	if err := os.MkdirAll(filepath.Dir(opts.DataFile), 0o700); err != nil {
+		return nil, fmt.Errorf("built-in emulator data directory: %w", err)
 	}
 	srv, err := emulator.Start(ctx, "127.0.0.1:0", opts)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
 
 	"github.com/brokerctl/brokerctl/pkg/emulator"
@@ -141,6 +142,12 @@ func (o *emulatorServeOptions) options(g *Globals) (emulator.Options, error) {
 	}
 	if o.RateLimit < 0 {
 		return emulator.Options{}, &UsageError{Err: fmt.Errorf("--rate-limit %d: want 0 (off) or a positive number", o.RateLimit)}
+	}
+	if c, err := decimal.NewFromString(o.FirmCash); err != nil || c.IsNegative() {
+		return emulator.Options{}, &UsageError{Err: fmt.Errorf("--firm-cash %q: want a non-negative decimal such as 50000", o.FirmCash)}
+	}
+	if j, err := decimal.NewFromString(o.JournalLimit); err != nil || !j.IsPositive() {
+		return emulator.Options{}, &UsageError{Err: fmt.Errorf("--journal-limit %q: want a positive decimal such as 10000", o.JournalLimit)}
 	}
 	rpm := o.RateLimit
 	if rpm == 0 {

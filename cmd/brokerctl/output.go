@@ -93,8 +93,11 @@ func runOutput(ctx context.Context, g *Globals, format, name string) error {
 }
 
 func readSavedOutputs(ctx context.Context, g *Globals) (map[string]executor.OutputValue, error) {
-	path := statePath(g)
-	if !strings.Contains(path, "://") {
+	path, err := stateLocation(g)
+	if err != nil {
+		return nil, err
+	}
+	if !state.IsPostgres(path) {
 		if _, err := os.Stat(path); os.IsNotExist(err) {
 			return map[string]executor.OutputValue{}, nil
 		}

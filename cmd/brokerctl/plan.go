@@ -48,12 +48,12 @@ func runPlan(ctx context.Context, g *Globals, o *applyOptions, detailed bool) er
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if _, err := stateLocation(g); err != nil {
+		return planError(detailed, err)
+	}
 	cfg, err := loadManifest(g, o)
 	if err != nil {
-		if detailed {
-			return &ExitError{Code: exitFailure, Err: err}
-		}
-		return err
+		return planError(detailed, err)
 	}
 	nodes, outputs, err := executor.FromManifest(cfg)
 	if err != nil {
@@ -88,10 +88,22 @@ func runPlan(ctx context.Context, g *Globals, o *applyOptions, detailed bool) er
 	return nil
 }
 
+// planError keeps exit 2 for "changes" under --detailed-exitcode: there,
+// every error (usage errors included) exits 1.
+func planError(detailed bool, err error) error {
+	if detailed {
+		return &ExitError{Code: exitFailure, Err: err}
+	}
+	return err
+}
+
 // readState opens the workspace read-only; a missing state file is empty state.
 func readState(ctx context.Context, g *Globals) (executor.Store, func(), error) {
-	path := statePath(g)
-	if !strings.Contains(path, "://") {
+	path, err := stateLocation(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !state.IsPostgres(path) {
 		if _, err := os.Stat(path); os.IsNotExist(err) {
 			return emptyStore{}, func() {}, nil
 		}
