@@ -177,7 +177,7 @@ func (l *loader) checkLeaf(c *cnode, v any, ctx *instCtx) any {
 		path = ctx.b.addr.WithKey(ctx.in.key).String() + path[len(base):]
 	}
 	for _, leaf := range schemaLeaves(ve) {
-		summary, sugg := schemaMessage(leaf, v)
+		summary, sugg := schemaMessage(leaf, v, c.ptr)
 		l.diags = append(l.diags, Diagnostic{Pos: pos, Path: path, Summary: summary, Suggestion: sugg})
 	}
 	return v

@@ -2,7 +2,6 @@ package manifest
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -261,7 +260,7 @@ func (l *loader) schemaDiag(file string, root *yaml.Node, prefix []string, e *js
 		if valNode != nil {
 			v = nodeValue(valNode)
 		}
-		summary, sugg := schemaMessage(e, v)
+		summary, sugg := schemaMessage(e, v, full)
 		l.diags = append(l.diags, Diagnostic{Pos: pos, Path: path, Summary: summary, Suggestion: sugg})
 	}
 }
@@ -294,30 +293,6 @@ func duplicatesSemanticCheck(e *jsonschema.ValidationError, field string) bool {
 		return field == "count"
 	}
 	return false
-}
-
-// schemaMessage words a type, enum or other schema error about value v.
-func schemaMessage(e *jsonschema.ValidationError, v any) (summary, suggestion string) {
-	switch k := e.ErrorKind.(type) {
-	case *kind.Type:
-		summary = fmt.Sprintf("expected %s, got %s", strings.Join(k.Want, " or "), k.Got)
-		if n, ok := v.(json.Number); ok && slices.Contains(k.Want, "string") {
-			summary += fmt.Sprintf(": money and quantities are decimal strings, write \"%s\"", n)
-		}
-		return summary, ""
-	case *kind.Enum:
-		var want []string
-		for _, w := range k.Want {
-			want = append(want, fmt.Sprint(w))
-		}
-		got := fmt.Sprint(k.Got)
-		list := want
-		if len(list) > 12 {
-			list = append(slices.Clone(list[:12]), "...")
-		}
-		return fmt.Sprintf("%q is not one of: %s", got, strings.Join(list, ", ")), suggest(got, want)
-	}
-	return e.ErrorKind.LocalizedString(schemaPrintr), ""
 }
 
 func propertyNames(s map[string]any) []string {
