@@ -154,3 +154,52 @@ func TestBankAndWire(t *testing.T) {
 	intl := map[string]any{"name": "intl", "bank_code_type": "BIC", "bank_code": "DEUTDEFF", "account_number": "DE89"}
 	h.must(422, "POST", base, intl)
 }
+
+// TestWireWaitsForBusinessDay: a wire created on a Saturday stays QUEUED
+// (and cancelable) until Monday opens; on a holiday weekend it waits for
+// Tuesday.
+func TestWireWaitsForBusinessDay(t *testing.T) {
+	h := newHarness(t, nil)
+	acct := h.activeAccount()
+	h.fund(acct, "500")
+	b := h.must(200, "POST", "/v1/accounts/"+acct+"/recipient_banks", map[string]any{"name": "b", "bank_code_type": "ABA",
+		"bank_code": "123456789", "account_number": "123456789abc"}).json(t)
+	h.clock.Advance(0)
+	xfers := "/v1/accounts/" + acct + "/transfers"
+	wire := func() string {
+		return h.must(200, "POST", xfers, map[string]any{"transfer_type": "wire", "bank_id": b["id"], "amount": "100",
+			"direction": "OUTGOING"}).json(t)["id"].(string)
+	}
+	status := func(id string) string {
+		for _, x := range h.must(200, "GET", xfers, nil).list(t) {
+			if x["id"] == id {
+				return x["status"].(string)
+			}
+		}
+		t.Fatalf("transfer %s not listed", id)
+		return ""
+	}
+	h.clock.Set(time.Date(2026, 3, 7, 12, 0, 0, 0, time.UTC)) // Saturday
+	sat := wire()
+	h.clock.Advance(24 * time.Hour) // Sunday noon
+	if s := status(sat); s != "QUEUED" {
+		t.Fatalf("weekend wire %s, want QUEUED", s)
+	}
+	if c := h.cash(acct); c != "500" {
+		t.Fatalf("cash moved on a weekend: %s", c)
+	}
+	h.clock.Set(time.Date(2026, 3, 9, 14, 0, 0, 0, time.UTC)) // Monday opening
+	if s := status(sat); s != "COMPLETE" {
+		t.Fatalf("Monday wire %s, want COMPLETE", s)
+	}
+	h.clock.Set(time.Date(2026, 5, 23, 9, 0, 0, 0, time.UTC)) // Saturday before Memorial Day
+	fri := wire()
+	h.clock.Set(time.Date(2026, 5, 25, 23, 0, 0, 0, time.UTC)) // Memorial Day
+	if s := status(fri); s != "QUEUED" {
+		t.Fatalf("holiday wire %s, want QUEUED", s)
+	}
+	h.must(204, "DELETE", xfers+"/"+fri, nil)
+	if c := h.cash(acct); c != "400" {
+		t.Fatalf("cash after one wire and one cancel: %s", c)
+	}
+}

@@ -219,7 +219,11 @@ func (e *Emulator) scheduleTransferLocked(t *transfer, now time.Time) {
 		return
 	}
 	id := t.ID
-	e.after(now, step, func(due time.Time) {
+	due := now.Add(e.opts.Speed.scale(step))
+	if t.Type == typeWire {
+		due = nextBusinessTime(due) // wires wait for a Fedwire business day
+	}
+	e.at(due, func(due time.Time) {
 		t := e.st.transfers[id]
 		if t == nil || t.Status == xferCanceled {
 			return
