@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,8 +18,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/brokerctl/brokerctl/pkg/broker"
-	"github.com/brokerctl/brokerctl/pkg/emulator"
 	"github.com/brokerctl/brokerctl/pkg/executor"
 	"github.com/brokerctl/brokerctl/pkg/manifest"
 	"github.com/brokerctl/brokerctl/pkg/state"
@@ -130,19 +127,37 @@ func openSession(ctx context.Context, g *Globals, o *applyOptions, op string) (*
 	if _, err := stateLocation(g); err != nil {
 		return nil, err // a bad --workspace fails before any file is created
 	}
-	s := &session{g: g, o: o, op: op, stopReport: func() {}}
-	if s.tgt, err = connect(ctx, g, o.Yes, op); err != nil {
+	spec, err := resolveTarget(g)
+	if err != nil {
 		return nil, err
 	}
-	if op == "destroy" && s.tgt.Name == "sandbox" {
-		if err := confirm(g, o.Yes, op, "the sandbox"); err != nil {
-			s.Close()
+	s := &session{g: g, o: o, op: op, stopReport: func() {}}
+	if spec.Kind != kindBuiltin {
+		// Confirmation and the pre-flight come before state is opened: a
+		// wrong key pair or a dead endpoint leaves no file behind.
+		if s.tgt, err = connect(ctx, g, spec, o.Yes, o.JSON, op); err != nil {
 			return nil, err
+		}
+		if op == "destroy" && spec.Name != "production" {
+			where := "the sandbox"
+			if spec.Name == "endpoint" {
+				where = spec.BaseURL
+			}
+			if err := confirm(g, o.Yes, op, where); err != nil {
+				s.Close()
+				return nil, err
+			}
 		}
 	}
 	if s.ws, err = lockState(ctx, g, op, o.LockTimeout); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if spec.Kind == kindBuiltin {
+		if s.tgt, err = connect(ctx, g, spec, o.Yes, o.JSON, op); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	store, err := executor.NewStateStore(ctx, s.ws)
 	if err != nil {
@@ -194,6 +209,10 @@ func (s *session) failure(ctx context.Context, res *executor.Result) error {
 	werr := res.Err()
 	if werr == nil {
 		return nil
+	}
+	if br, ok := s.tgt.Remote.(*executor.BrokerRemote); ok && br.Rejected() != nil {
+		// One error for the run, not one per resource.
+		return &ExitError{Code: exitFailure, Err: br.Rejected()}
 	}
 	if ctx.Err() != nil {
 		return &ExitError{Code: exitFailure, Err: fmt.Errorf("interrupted: state records every step; run %s again to resume", s.op)}
@@ -263,19 +282,6 @@ func newReporter(ctx context.Context, g *Globals, jsonOut bool, total int, reque
 	return executor.NewLineReporter(g.Stdout), func() {}
 }
 
-// emulatorDataPath is where the built-in emulator keeps its objects
-// between runs: next to a SQLite state file, or in .brokerctl/ of the
-// working directory when state is in PostgreSQL (the emulator is local even
-// when state is shared). loc must come from stateLocation, which has
-// validated the workspace name.
-func emulatorDataPath(g *Globals, loc string) string {
-	dir := ".brokerctl"
-	if !state.IsPostgres(loc) {
-		dir = filepath.Dir(loc)
-	}
-	return filepath.Join(dir, "emulator-"+g.Workspace+".json")
-}
-
 func lockState(ctx context.Context, g *Globals, op string, timeout time.Duration) (state.Workspace, error) {
 	path, err := stateLocation(g)
 	if err != nil {
@@ -306,102 +312,6 @@ type closingWorkspace struct {
 
 func (c closingWorkspace) Close() error {
 	return errors.Join(c.Workspace.Close(), c.be.Close())
-}
-
-// target is where requests go.
-type target struct {
-	Name   string
-	Remote executor.Remote
-	RPM    int
-	close  func()
-}
-
-func (t *target) Close() {
-	if t.close != nil {
-		t.close()
-	}
-}
-
-// connect resolves --target/--endpoint and credentials into a Remote. With
-// no target and no credentials it starts the built-in emulator on a
-// loopback port, keeping its data next to the state so re-runs see the
-// same objects. Production needs --target production and a confirmation.
-func connect(ctx context.Context, g *Globals, yes bool, op string) (*target, error) {
-	creds, found, err := broker.LoadCredentials(g.Getenv, g.ConfigFile)
-	if err != nil {
-		return nil, &UsageError{Err: err}
-	}
-	endpoint := creds.Endpoint
-	if g.Endpoint != "" {
-		endpoint = g.Endpoint
-	}
-	name := g.Target
-	switch name {
-	case "":
-		if !found && endpoint == "" {
-			name = "emulator"
-			fmt.Fprintln(g.Stderr, "brokerctl: no credentials set; using the built-in emulator (set APCA_API_KEY_ID and APCA_API_SECRET_KEY, or --target sandbox, for the real API)")
-		} else {
-			name = "sandbox"
-		}
-	case "emulator", "sandbox", "production":
-	default:
-		return nil, &UsageError{Err: fmt.Errorf("--target %q: want emulator, sandbox or production", name)}
-	}
-	if name == "emulator" {
-		return startEmulator(ctx, g)
-	}
-	if endpoint == "" {
-		endpoint = name
-	}
-	url, err := broker.ResolveEndpoint(endpoint)
-	if err != nil {
-		return nil, &UsageError{Err: err}
-	}
-	if url == broker.ProductionURL && name != "production" {
-		return nil, &UsageError{Err: errors.New("the production endpoint needs an explicit --target production")}
-	}
-	if name == "production" {
-		if err := confirm(g, yes, op, "PRODUCTION"); err != nil {
-			return nil, err
-		}
-	}
-	if !found {
-		return nil, &UsageError{Err: fmt.Errorf("--target %s needs credentials: set %s and %s, or key_id and secret_key in --config", name, broker.EnvKeyID, broker.EnvSecret)}
-	}
-	client, err := broker.New(broker.Config{BaseURL: url, KeyID: creds.KeyID, Secret: creds.Secret, Logger: debugLogger(g)})
-	if err != nil {
-		return nil, &UsageError{Err: err}
-	}
-	return &target{Name: name, Remote: executor.NewBrokerRemote(client), RPM: broker.DefaultRequestsPerMinute}, nil
-}
-
-func startEmulator(ctx context.Context, g *Globals) (*target, error) {
-	loc, err := stateLocation(g)
-	if err != nil {
-		return nil, err
-	}
-	opts := emulator.Options{DataFile: emulatorDataPath(g, loc)}
-	if err := os.MkdirAll(filepath.Dir(opts.DataFile), 0o700); err != nil {
-		return nil, fmt.Errorf("built-in emulator data directory: %w", err)
-	}
-	srv, err := emulator.Start(ctx, "127.0.0.1:0", opts)
-	if err != nil {
-		return nil, err
-	}
-	// Our own transport, so its connections can be closed before the
-	// server shuts down (a connection dialled for a stream that was then
-	// cancelled would otherwise hold Shutdown for seconds).
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	client, err := broker.New(broker.Config{BaseURL: srv.URL, KeyID: emulator.DefaultKeyID, Secret: emulator.DefaultSecret,
-		RequestsPerMinute: emulator.DefaultRequestsPerMinute, HTTPClient: &http.Client{Transport: tr, Timeout: broker.DefaultTimeout},
-		Logger: debugLogger(g)})
-	if err != nil {
-		srv.Close()
-		return nil, err
-	}
-	return &target{Name: "emulator", Remote: executor.NewBrokerRemote(client), RPM: emulator.DefaultRequestsPerMinute,
-		close: func() { tr.CloseIdleConnections(); srv.Close() }}, nil
 }
 
 // debugLogger logs one line per request to stderr with --debug (the

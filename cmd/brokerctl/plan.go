@@ -51,6 +51,11 @@ func runPlan(ctx context.Context, g *Globals, o *applyOptions, detailed bool) er
 	if _, err := stateLocation(g); err != nil {
 		return planError(detailed, err)
 	}
+	// The same target and credential checks as apply, so CI catches a
+	// missing secret or contradictory flags at plan time.
+	if _, err := resolveTarget(g); err != nil {
+		return planError(detailed, err)
+	}
 	cfg, err := loadManifest(g, o)
 	if err != nil {
 		return planError(detailed, err)

@@ -5,14 +5,21 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/brokerctl/brokerctl/pkg/broker"
+	"github.com/brokerctl/brokerctl/pkg/emulator"
 )
 
 // soloManifest declares one account and reads the built-in emulator's
@@ -195,5 +202,174 @@ func TestBuiltinEmulatorWithPostgresStatePersists(t *testing.T) {
 	code, out, errs = c.run("destroy", "-f", "solo.yaml", "--state", dsn)
 	if code != 0 || !strings.Contains(out, "closed") || strings.Contains(out, "already gone") {
 		t.Fatalf("destroy did not close the account the first run made: exit %d\n%s\n%s", code, out, errs)
+	}
+}
+
+// standalone starts an emulator like `brokerctl emulator serve` with its
+// own key pair and returns it with its URL.
+func standalone(t *testing.T) (*emulator.Server, *broker.Client) {
+	t.Helper()
+	srv, err := emulator.Start(context.Background(), "127.0.0.1:0", emulator.Options{KeyID: "QAKEY0000001", Secret: "QASECRETxyz123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	c, err := broker.New(broker.Config{BaseURL: srv.URL, KeyID: "QAKEY0000001", Secret: "QASECRETxyz123", RequestsPerMinute: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, c
+}
+
+func (c *cliEnv) creds(secret string) {
+	c.env["APCA_API_KEY_ID"] = "QAKEY0000001"
+	c.env["APCA_API_SECRET_KEY"] = secret
+}
+
+// accountStatuses lists, through the emulator's API, every account's status.
+func accountStatuses(t *testing.T, c *broker.Client) map[string]string {
+	t.Helper()
+	var items []map[string]any
+	if err := c.Do(context.Background(), "GET", "/v1/accounts", nil, nil, &items); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, a := range items {
+		out[a["id"].(string)], _ = a["status"].(string)
+	}
+	return out
+}
+
+const credsMsg = "(HTTP 401): check APCA_API_KEY_ID / APCA_API_SECRET_KEY"
+
+// QA F2/F3: wrong credentials fail with one error and exit 1, before
+// anything else is sent; destroy forgets nothing and closes nothing.
+func TestWrongCredentialsFailFastAndForgetNothing(t *testing.T) {
+	srv, api := standalone(t)
+	c := newCLIEnv(t)
+	c.creds("QASECRETxyz123")
+	code, out, errs := c.run("--endpoint", srv.URL, "apply", "-f", "solo.yaml", "--state", "one.db")
+	if code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errs)
+	}
+	beforeState, _ := os.ReadFile("one.db")
+	_, listBefore, _ := c.run("state", "list", "--state", "one.db")
+	statuses := accountStatuses(t, api)
+
+	c.creds("wrong")
+	stats := srv.Emulator.Stats()
+	for _, args := range [][]string{
+		{"--endpoint", srv.URL, "destroy", "--yes", "-f", "solo.yaml", "--state", "one.db"},
+		{"--endpoint", srv.URL, "apply", "-f", "solo.yaml", "--state", "one.db"},
+		{"--endpoint", srv.URL, "apply", "-f", "solo.yaml", "--state", "fresh.db"},
+	} {
+		code, out, errs := c.run(args...)
+		want := "Error: credentials rejected by " + srv.URL + " " + credsMsg + "\n"
+		if code != 1 || errs != want {
+			t.Fatalf("%v: exit %d, stderr %q, want exit 1 and %q (stdout %q)", args, code, errs, want, out)
+		}
+	}
+	after := srv.Emulator.Stats()
+	if got := after.Requests - stats.Requests; got != 3 {
+		t.Errorf("three runs with a wrong secret sent %d requests, want 3 (one pre-flight each)", got)
+	}
+	if _, err := os.Stat("fresh.db"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a rejected first apply created its state file (%v)", err)
+	}
+	_, listAfter, _ := c.run("state", "list", "--state", "one.db")
+	if listAfter != listBefore || !strings.Contains(listAfter, "created") {
+		t.Errorf("state changed:\nbefore %s\nafter  %s", listBefore, listAfter)
+	}
+	if afterState, _ := os.ReadFile("one.db"); !bytes.Equal(afterState, beforeState) {
+		t.Errorf("state file rewritten by rejected runs")
+	}
+	if got := accountStatuses(t, api); fmt.Sprint(got) != fmt.Sprint(statuses) {
+		t.Errorf("accounts changed through the API: before %v after %v", statuses, got)
+	}
+}
+
+// QA F3: plan loads and checks credentials like apply.
+func TestPlanChecksCredentialsLikeApply(t *testing.T) {
+	c := newCLIEnv(t)
+	c.env["APCA_API_KEY_ID"] = "QAKEY0000001"
+	for _, cmd := range []string{"apply", "plan"} {
+		code, _, errs := c.run(cmd, "-f", "solo.yaml")
+		if code != 2 || !strings.Contains(errs, "incomplete credentials in the environment: set both APCA_API_KEY_ID and APCA_API_SECRET_KEY") {
+			t.Errorf("%s with half a key pair: exit %d, stderr %q", cmd, code, errs)
+		}
+	}
+	if _, err := os.Stat(".brokerctl"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("rejected runs created .brokerctl (%v)", err)
+	}
+}
+
+// QA F4: a dead endpoint fails in seconds with one clear line; --endpoint
+// without credentials names --endpoint.
+func TestUnreachableEndpointFailsFast(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String()
+	ln.Close()
+	c := newCLIEnv(t)
+	c.creds("x")
+	start := time.Now()
+	code, _, errs := c.run("--endpoint", dead, "apply", "-f", "solo.yaml")
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %s to give up", took)
+	}
+	if want := "Error: cannot reach " + dead + ": connection refused\n"; code != 1 || errs != want {
+		t.Errorf("exit %d, stderr %q; want 1 and %q", code, errs, want)
+	}
+	c = newCLIEnv(t)
+	for _, cmd := range []string{"apply", "plan"} {
+		code, _, errs = c.run("--endpoint", dead, cmd, "-f", "solo.yaml")
+		if want := "--endpoint " + dead + " needs credentials"; code != 2 || !strings.Contains(errs, want) || strings.Contains(errs, "--target") {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", cmd, code, errs, want)
+		}
+	}
+}
+
+// QA F19: --target and an endpoint that disagree are a usage error naming
+// both; --debug and --json say where requests go.
+func TestTargetEndpointContradictions(t *testing.T) {
+	srv, _ := standalone(t)
+	c := newCLIEnv(t)
+	c.creds("QASECRETxyz123")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--target", "emulator", "--endpoint", srv.URL}, "--target emulator and --endpoint " + srv.URL + " contradict each other"},
+		{[]string{"--target", "production", "--endpoint", srv.URL}, "--target production and --endpoint " + srv.URL + " contradict each other: production is https://broker-api.alpaca.markets"},
+		{[]string{"--target", "sandbox", "--endpoint", srv.URL}, "--target sandbox and --endpoint " + srv.URL + " contradict each other"},
+	} {
+		for _, cmd := range []string{"apply", "plan"} {
+			code, _, errs := c.run(append(tc.args, cmd, "-f", "solo.yaml", "--yes")...)
+			if cmd == "plan" {
+				code, _, errs = c.run(append(tc.args, cmd, "-f", "solo.yaml")...)
+			}
+			if code != 2 || !strings.Contains(errs, tc.want) {
+				t.Errorf("%v %s: exit %d, stderr %q; want 2 and %q", tc.args, cmd, code, errs, tc.want)
+			}
+		}
+	}
+	c.env["APCA_BROKER_ENDPOINT"] = srv.URL
+	code, _, errs := c.run("--target", "emulator", "apply", "-f", "solo.yaml")
+	if code != 2 || !strings.Contains(errs, "--target emulator and APCA_BROKER_ENDPOINT "+srv.URL) {
+		t.Errorf("endpoint from the environment: exit %d, stderr %q", code, errs)
+	}
+	delete(c.env, "APCA_BROKER_ENDPOINT")
+
+	code, _, errs = c.run("--debug", "--endpoint", srv.URL, "apply", "-f", "solo.yaml")
+	line := "target: endpoint " + srv.URL + " key QAKE…#"
+	if code != 0 || !strings.Contains(errs, line) || strings.Contains(errs, "QAKEY0000001") || strings.Contains(errs, "QASECRET") {
+		t.Errorf("--debug: exit %d, stderr %q; want a line %q and no key id or secret", code, errs, line)
+	}
+	code, out, _ := c.run("--endpoint", srv.URL, "apply", "-f", "solo.yaml", "--json")
+	first, _, _ := strings.Cut(out, "\n")
+	if code != 0 || !strings.Contains(first, `"type":"target"`) || !strings.Contains(first, `"url":"`+srv.URL+`"`) {
+		t.Errorf("--json: exit %d, first event %s", code, first)
 	}
 }

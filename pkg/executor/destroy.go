@@ -139,6 +139,7 @@ func (e *Engine) remove(ctx context.Context, rec Record) (string, error) {
 		rec.RemoteID = idOf(obj)
 		fallthrough
 	default:
+		before := rec
 		rec.Phase = PhaseDeleting
 		if err := e.put(ctx, rec); err != nil {
 			return "", err
@@ -150,6 +151,9 @@ func (e *Engine) remove(ctx context.Context, rec Record) (string, error) {
 		what, err = e.end(ctx, rec)
 		if err != nil {
 			rec.Error = errText(err)
+			if IsCredentialsError(err) {
+				rec = before // refused before anything was done: state stays as it was
+			}
 			_ = e.put(ctx, rec)
 			return "", fmt.Errorf("destroy %s: %w", rec.Address, err)
 		}

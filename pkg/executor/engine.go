@@ -298,12 +298,12 @@ func (e *Engine) setRow(row ResultRow) {
 // acquire takes a request slot; release gives it back. After a failure
 // under FailFast, resources that have not sent anything yet do not start.
 func (e *Engine) acquire(ctx context.Context) error {
-	if e.stopping.Load() {
+	if e.stopping.Load() || e.credentialsRejected() {
 		return errNotStarted
 	}
 	select {
 	case e.slots <- struct{}{}:
-		if e.stopping.Load() {
+		if e.stopping.Load() || e.credentialsRejected() {
 			<-e.slots
 			return errNotStarted
 		}
@@ -311,6 +311,14 @@ func (e *Engine) acquire(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// credentialsRejected reports whether the remote has seen its key pair
+// rejected: then nothing new starts, whatever --fail-fast says, since every
+// request would be refused the same way.
+func (e *Engine) credentialsRejected() bool {
+	r, ok := e.remote.(interface{ Rejected() error })
+	return ok && r.Rejected() != nil
 }
 
 // errNotStarted marks a resource FailFast kept from starting.

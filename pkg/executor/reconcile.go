@@ -42,7 +42,7 @@ func (b *BrokerRemote) Reconcile(ctx context.Context, q ReconcileQuery) (Object,
 			coid = q.Key
 		}
 		var out Object
-		err := b.c.Do(ctx, http.MethodGet, "/v1/trading/accounts/"+esc(q.AccountID)+"/orders:by_client_order_id",
+		err := b.do(ctx, http.MethodGet, "/v1/trading/accounts/"+esc(q.AccountID)+"/orders:by_client_order_id",
 			url.Values{"client_order_id": {coid}}, nil, &out)
 		if broker.IsNotFound(err) {
 			return nil, false, nil
@@ -73,7 +73,7 @@ func (b *BrokerRemote) Reconcile(ctx context.Context, q ReconcileQuery) (Object,
 func (b *BrokerRemote) accountByEmail(ctx context.Context, email string, since time.Time, claimed func(string) bool) (Object, bool, error) {
 	var items []Object
 	q := url.Values{"query": {email}, "entities": {"contact"}}
-	if err := b.c.Do(ctx, http.MethodGet, "/v1/accounts", q, nil, &items); err != nil {
+	if err := b.do(ctx, http.MethodGet, "/v1/accounts", q, nil, &items); err != nil {
 		return nil, false, err
 	}
 	for _, a := range items {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -17,8 +18,18 @@ import (
 
 // BrokerRemote implements Remote with a pkg/broker client: every request
 // goes through the client's rate limiter and retry policy.
+//
+// The Broker API answers 401 both for a key pair it rejects and for an
+// account id that is not the caller's (GET /v1/accounts/{id}). On the first
+// 401 BrokerRemote asks once, with a request that names no object, which of
+// the two it is; once the key pair is known to be rejected every call fails
+// with that *CredentialsError without sending anything.
 type BrokerRemote struct {
 	c *broker.Client
+
+	mu       sync.Mutex
+	probed   bool  // the key pair was checked (guarded by mu)
+	rejected error // *CredentialsError once the key pair is known bad (guarded by mu)
 }
 
 // NewBrokerRemote wraps c.
@@ -31,6 +42,83 @@ func (b *BrokerRemote) Client() *broker.Client { return b.c }
 func (b *BrokerRemote) Requests() int64 { return b.c.Stats().Requests }
 
 func esc(s string) string { return url.PathEscape(s) }
+
+// CredentialsError reports that the API rejected the key pair itself (a
+// 401 on a request that names no object). Nothing after it can succeed, so
+// a run stops at the first one.
+type CredentialsError struct {
+	// BaseURL is the endpoint that rejected the key pair.
+	BaseURL string
+	// Status is the HTTP status (401).
+	Status int
+}
+
+func (e *CredentialsError) Error() string {
+	return fmt.Sprintf("credentials rejected by %s (HTTP %d): check %s / %s", e.BaseURL, e.Status, broker.EnvKeyID, broker.EnvSecret)
+}
+
+// IsCredentialsError reports whether err is (or wraps) a *CredentialsError.
+func IsCredentialsError(err error) bool {
+	var ce *CredentialsError
+	return errors.As(err, &ce)
+}
+
+// credentialsProbe is the request that tells a rejected key pair from an
+// object that is not the caller's: it needs valid credentials but names no
+// object, and the query matches no account, so it is cheap.
+func (b *BrokerRemote) credentialsProbe(ctx context.Context) error {
+	var items []Object
+	q := url.Values{"query": {"brokerctl-credentials-check"}}
+	return b.c.Do(ctx, http.MethodGet, "/v1/accounts", q, nil, &items)
+}
+
+// CheckCredentials sends the credentials probe (once per BrokerRemote; the
+// answer is cached) and returns nil when the key pair is accepted, a
+// *CredentialsError when the API rejects it, or the transport error when
+// the endpoint could not be asked (not cached: a later call asks again).
+func (b *BrokerRemote) CheckCredentials(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.probed {
+		return b.rejected
+	}
+	err := b.credentialsProbe(ctx)
+	switch {
+	case err == nil:
+		b.probed = true
+	case broker.IsUnauthorized(err):
+		b.probed = true
+		b.rejected = &CredentialsError{BaseURL: b.c.BaseURL(), Status: http.StatusUnauthorized}
+	default:
+		return fmt.Errorf("check credentials after a 401: %w", err)
+	}
+	return b.rejected
+}
+
+// Rejected returns the *CredentialsError once the key pair is known to be
+// rejected, nil otherwise. The engine starts nothing new after it.
+func (b *BrokerRemote) Rejected() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.rejected
+}
+
+// do sends one request through the client. After the key pair has been
+// rejected it sends nothing; a 401 is checked with CheckCredentials, so a
+// rejected key pair comes back as *CredentialsError and any other 401 (an
+// object that is not the caller's) as the client's *broker.APIError.
+func (b *BrokerRemote) do(ctx context.Context, method, path string, query url.Values, body, out any, opts ...broker.Option) error {
+	if err := b.Rejected(); err != nil {
+		return err
+	}
+	err := b.c.Do(ctx, method, path, query, body, out, opts...)
+	if broker.IsUnauthorized(err) {
+		if cerr := b.CheckCredentials(ctx); cerr != nil {
+			return cerr
+		}
+	}
+	return err
+}
 
 // createPath is where a kind's create is POSTed.
 func createPath(kind, account string) (string, error) {
@@ -71,13 +159,13 @@ func (b *BrokerRemote) Create(ctx context.Context, kind, account string, body Ob
 	}
 	if kind == "batch_journals" {
 		var out []Object
-		if err := b.c.Do(ctx, http.MethodPost, path, nil, body, &out, opts...); err != nil {
+		if err := b.do(ctx, http.MethodPost, path, nil, body, &out, opts...); err != nil {
 			return nil, classifyCreate(kind, err)
 		}
 		return batchObject(out), nil
 	}
 	var out Object
-	if err := b.c.Do(ctx, http.MethodPost, path, nil, body, &out, opts...); err != nil {
+	if err := b.do(ctx, http.MethodPost, path, nil, body, &out, opts...); err != nil {
 		return nil, classifyCreate(kind, err)
 	}
 	return out, nil
@@ -89,6 +177,9 @@ func (b *BrokerRemote) Create(ctx context.Context, kind, account string, body Ob
 // client_order_id), whose other failures are therefore ambiguous too. Any
 // other failure of an unkeyed create proves it was never sent.
 func classifyCreate(kind string, err error) error {
+	if IsCredentialsError(err) {
+		return err // a 401: nothing was created
+	}
 	var ae *broker.APIError
 	if errors.Is(err, broker.ErrOutcomeUnknown) || (errors.As(err, &ae) && ae.StatusCode >= 500) {
 		return &AmbiguousError{Err: err}
@@ -127,14 +218,16 @@ func (b *BrokerRemote) Get(ctx context.Context, kind, account, id string) (Objec
 	switch kind {
 	case "accounts":
 		var out Object
-		err := b.c.Do(ctx, http.MethodGet, "/v1/accounts/"+esc(id), nil, nil, &out)
+		err := b.do(ctx, http.MethodGet, "/v1/accounts/"+esc(id), nil, nil, &out)
 		if broker.IsUnauthorized(err) {
+			// do has checked the key pair: this 401 is an account
+			// that is not (or no longer) the caller's.
 			return nil, fmt.Errorf("%w: account %s", ErrGone, id)
 		}
 		return out, classify(err, false)
 	case "journals":
 		var out Object
-		err := b.c.Do(ctx, http.MethodGet, "/v1/journals/"+esc(id), nil, nil, &out)
+		err := b.do(ctx, http.MethodGet, "/v1/journals/"+esc(id), nil, nil, &out)
 		return out, classify(err, false)
 	case "batch_journals":
 		// One list usually holds every entry; fetch only what it lacks.
@@ -146,7 +239,7 @@ func (b *BrokerRemote) Get(ctx context.Context, kind, account, id string) (Objec
 		for _, jid := range strings.Split(id, ",") {
 			j, ok := listed[jid]
 			if !ok {
-				if err := b.c.Do(ctx, http.MethodGet, "/v1/journals/"+esc(jid), nil, nil, &j); err != nil {
+				if err := b.do(ctx, http.MethodGet, "/v1/journals/"+esc(jid), nil, nil, &j); err != nil {
 					return nil, classify(err, false)
 				}
 			}
@@ -155,7 +248,7 @@ func (b *BrokerRemote) Get(ctx context.Context, kind, account, id string) (Objec
 		return batchObject(entries), nil
 	case "orders":
 		var out Object
-		err := b.c.Do(ctx, http.MethodGet, "/v1/trading/accounts/"+esc(account)+"/orders/"+esc(id), nil, nil, &out)
+		err := b.do(ctx, http.MethodGet, "/v1/trading/accounts/"+esc(account)+"/orders/"+esc(id), nil, nil, &out)
 		return out, classify(err, false)
 	case "ach_relationships", "bank_relationships", "transfers":
 		objs, _, err := b.List(ctx, kind, account)
@@ -176,18 +269,18 @@ func (b *BrokerRemote) List(ctx context.Context, kind, account string) (map[stri
 	var err error
 	switch kind {
 	case "accounts":
-		err = b.c.Do(ctx, http.MethodGet, "/v1/accounts", nil, nil, &items)
+		err = b.do(ctx, http.MethodGet, "/v1/accounts", nil, nil, &items)
 	case "journals":
-		err = b.c.Do(ctx, http.MethodGet, "/v1/journals", nil, nil, &items)
+		err = b.do(ctx, http.MethodGet, "/v1/journals", nil, nil, &items)
 	case "ach_relationships":
-		err = b.c.Do(ctx, http.MethodGet, "/v1/accounts/"+esc(account)+"/ach_relationships", nil, nil, &items)
+		err = b.do(ctx, http.MethodGet, "/v1/accounts/"+esc(account)+"/ach_relationships", nil, nil, &items)
 	case "bank_relationships":
-		err = b.c.Do(ctx, http.MethodGet, "/v1/accounts/"+esc(account)+"/recipient_banks", nil, nil, &items)
+		err = b.do(ctx, http.MethodGet, "/v1/accounts/"+esc(account)+"/recipient_banks", nil, nil, &items)
 	case "transfers":
 		items, err = b.transfers(ctx, account)
 	case "orders":
 		q := url.Values{"status": {"all"}, "limit": {"500"}, "direction": {"desc"}}
-		err = b.c.Do(ctx, http.MethodGet, "/v1/trading/accounts/"+esc(account)+"/orders", q, nil, &items)
+		err = b.do(ctx, http.MethodGet, "/v1/trading/accounts/"+esc(account)+"/orders", q, nil, &items)
 	default:
 		return nil, false, nil
 	}
@@ -210,7 +303,7 @@ func (b *BrokerRemote) transfers(ctx context.Context, account string) ([]Object,
 	for offset := 0; ; offset += page {
 		var items []Object
 		q := url.Values{"limit": {strconv.Itoa(page)}, "offset": {strconv.Itoa(offset)}}
-		if err := b.c.Do(ctx, http.MethodGet, "/v1/accounts/"+esc(account)+"/transfers", q, nil, &items); err != nil {
+		if err := b.do(ctx, http.MethodGet, "/v1/accounts/"+esc(account)+"/transfers", q, nil, &items); err != nil {
 			return nil, err
 		}
 		all = append(all, items...)
@@ -226,7 +319,7 @@ func (b *BrokerRemote) Update(ctx context.Context, kind, account, id string, pat
 		return nil, fmt.Errorf("%s cannot be updated in place", kind)
 	}
 	var out Object
-	err := b.c.Do(ctx, http.MethodPatch, "/v1/accounts/"+esc(id), nil, patch, &out)
+	err := b.do(ctx, http.MethodPatch, "/v1/accounts/"+esc(id), nil, patch, &out)
 	return out, classify(err, false)
 }
 
@@ -236,23 +329,23 @@ func (b *BrokerRemote) Remove(ctx context.Context, kind, account, id string) err
 	var err error
 	switch kind {
 	case "accounts":
-		err = b.c.Do(ctx, http.MethodPost, "/v1/accounts/"+esc(id)+"/actions/close", nil, nil, nil, broker.WithReplayable())
+		err = b.do(ctx, http.MethodPost, "/v1/accounts/"+esc(id)+"/actions/close", nil, nil, nil, broker.WithReplayable())
 	case "ach_relationships":
-		err = b.c.Do(ctx, http.MethodDelete, "/v1/accounts/"+esc(account)+"/ach_relationships/"+esc(id), nil, nil, nil)
+		err = b.do(ctx, http.MethodDelete, "/v1/accounts/"+esc(account)+"/ach_relationships/"+esc(id), nil, nil, nil)
 	case "bank_relationships":
-		err = b.c.Do(ctx, http.MethodDelete, "/v1/accounts/"+esc(account)+"/recipient_banks/"+esc(id), nil, nil, nil)
+		err = b.do(ctx, http.MethodDelete, "/v1/accounts/"+esc(account)+"/recipient_banks/"+esc(id), nil, nil, nil)
 	case "transfers":
-		err = b.c.Do(ctx, http.MethodDelete, "/v1/accounts/"+esc(account)+"/transfers/"+esc(id), nil, nil, nil)
+		err = b.do(ctx, http.MethodDelete, "/v1/accounts/"+esc(account)+"/transfers/"+esc(id), nil, nil, nil)
 	case "journals":
-		err = b.c.Do(ctx, http.MethodDelete, "/v1/journals/"+esc(id), nil, nil, nil)
+		err = b.do(ctx, http.MethodDelete, "/v1/journals/"+esc(id), nil, nil, nil)
 	case "batch_journals":
 		for _, jid := range strings.Split(id, ",") {
-			if e := b.c.Do(ctx, http.MethodDelete, "/v1/journals/"+esc(jid), nil, nil, nil); e != nil && !broker.IsNotFound(e) {
+			if e := b.do(ctx, http.MethodDelete, "/v1/journals/"+esc(jid), nil, nil, nil); e != nil && !broker.IsNotFound(e) {
 				err = errors.Join(err, e)
 			}
 		}
 	case "orders":
-		err = b.c.Do(ctx, http.MethodDelete, "/v1/trading/accounts/"+esc(account)+"/orders/"+esc(id), nil, nil, nil)
+		err = b.do(ctx, http.MethodDelete, "/v1/trading/accounts/"+esc(account)+"/orders/"+esc(id), nil, nil, nil)
 	default:
 		return fmt.Errorf("unknown kind %q", kind)
 	}

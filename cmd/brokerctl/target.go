@@ -1,0 +1,319 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/brokerctl/brokerctl/pkg/broker"
+	"github.com/brokerctl/brokerctl/pkg/emulator"
+	"github.com/brokerctl/brokerctl/pkg/executor"
+	"github.com/brokerctl/brokerctl/pkg/state"
+)
+
+// Target kinds, as recorded in state.
+const (
+	kindBuiltin  = "builtin-emulator"
+	kindEndpoint = "endpoint"
+)
+
+// targetSpec is where a run would send requests, resolved from --target,
+// --endpoint (or APCA_BROKER_ENDPOINT, or the config file) and the
+// credentials, before anything is sent or started.
+type targetSpec struct {
+	// Name is "emulator", "sandbox", "production" or "endpoint" (a base
+	// URL that is neither).
+	Name string
+	// Kind is kindBuiltin or kindEndpoint.
+	Kind string
+	// BaseURL is the endpoint; empty for the built-in emulator.
+	BaseURL string
+	// Creds are the key pair (zero for the built-in emulator).
+	Creds broker.Credentials
+}
+
+// KeyFingerprint identifies the key id without revealing it: its first
+// four characters and the first 8 hex digits of its SHA-256.
+func (t *targetSpec) KeyFingerprint() string {
+	id := t.Creds.KeyID
+	if t.Kind == kindBuiltin {
+		id = emulator.DefaultKeyID
+	}
+	return keyFingerprint(id)
+}
+
+func keyFingerprint(id string) string {
+	if id == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(id))
+	prefix := id
+	if len(prefix) > 4 {
+		prefix = prefix[:4]
+	}
+	return prefix + "…#" + hex.EncodeToString(sum[:4])
+}
+
+// Describe names the target for messages: "the built-in emulator" or
+// "https://broker-api.sandbox.alpaca.markets (key CKAB…#1a2b3c4d)".
+func (t *targetSpec) Describe() string {
+	if t.Kind == kindBuiltin {
+		return "the built-in emulator"
+	}
+	return fmt.Sprintf("%s (key %s)", t.BaseURL, t.KeyFingerprint())
+}
+
+// endpointSource names where the endpoint came from, for messages.
+func endpointSource(g *Globals, creds broker.Credentials) (value, source string) {
+	switch {
+	case g.Endpoint != "" && g.Endpoint == g.Getenv(broker.EnvEndpoint):
+		return g.Endpoint, broker.EnvEndpoint
+	case g.Endpoint != "":
+		return g.Endpoint, "--endpoint"
+	case creds.Endpoint != "" && creds.Endpoint == g.Getenv(broker.EnvEndpoint):
+		return creds.Endpoint, broker.EnvEndpoint
+	case creds.Endpoint != "":
+		return creds.Endpoint, "endpoint in " + creds.Source
+	}
+	return "", ""
+}
+
+// resolveTarget applies the target rules without sending anything: with
+// no --target, no credentials and no endpoint it is the built-in emulator;
+// otherwise the endpoint (sandbox by default) with the credentials, which
+// must then be complete. --target and an endpoint that disagree are a
+// usage error naming both.
+func resolveTarget(g *Globals) (*targetSpec, error) {
+	creds, found, err := broker.LoadCredentials(g.Getenv, g.ConfigFile)
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	endpoint, source := endpointSource(g, creds)
+	var url string
+	if endpoint != "" {
+		if url, err = broker.ResolveEndpoint(endpoint); err != nil {
+			return nil, &UsageError{Err: fmt.Errorf("%s: %w", source, err)}
+		}
+	}
+	name := g.Target
+	switch name {
+	case "":
+		if !found && endpoint == "" {
+			return &targetSpec{Name: "emulator", Kind: kindBuiltin}, nil
+		}
+	case "emulator":
+		if endpoint != "" && source != "endpoint in "+creds.Source {
+			return nil, &UsageError{Err: fmt.Errorf("--target emulator and %s %s contradict each other: the built-in emulator has no URL; drop one", source, endpoint)}
+		}
+		return &targetSpec{Name: "emulator", Kind: kindBuiltin}, nil
+	case "sandbox", "production":
+		want := broker.SandboxURL
+		if name == "production" {
+			want = broker.ProductionURL
+		}
+		if url != "" && url != want && !(name == "sandbox" && url == broker.ProductionURL) {
+			return nil, &UsageError{Err: fmt.Errorf("--target %s and %s %s contradict each other: %s is %s; drop one", name, source, endpoint, name, want)}
+		}
+		if url == "" {
+			url = want
+		}
+	default:
+		return nil, &UsageError{Err: fmt.Errorf("--target %q: want emulator, sandbox or production", name)}
+	}
+	if url == "" {
+		url = broker.SandboxURL
+	}
+	if url == broker.ProductionURL && name != "production" {
+		return nil, &UsageError{Err: errors.New("the production endpoint needs an explicit --target production")}
+	}
+	t := &targetSpec{Name: name, Kind: kindEndpoint, BaseURL: url, Creds: creds}
+	switch {
+	case t.Name != "":
+	case url == broker.SandboxURL:
+		t.Name = "sandbox"
+	default:
+		t.Name = "endpoint"
+	}
+	if !found {
+		who := "--target " + name
+		if g.Target == "" {
+			who = source + " " + endpoint
+		}
+		return nil, &UsageError{Err: fmt.Errorf("%s needs credentials: set %s and %s, or key_id and secret_key in --config", who, broker.EnvKeyID, broker.EnvSecret)}
+	}
+	return t, nil
+}
+
+// target is where requests go.
+type target struct {
+	Name   string
+	Spec   *targetSpec
+	Remote executor.Remote
+	RPM    int
+	close  func()
+}
+
+func (t *target) Close() {
+	if t.close != nil {
+		t.close()
+	}
+}
+
+// Preflight budget: an endpoint that does not answer fails the run in
+// seconds, not after every resource's full retry budget.
+const (
+	preflightTimeout  = 10 * time.Second
+	preflightRetries  = 2
+	preflightRetryMin = 200 * time.Millisecond
+	preflightRetryMax = time.Second
+)
+
+// connect builds the Remote for spec: it asks for confirmation before
+// production, and checks with one authenticated request (short retry
+// budget) that the endpoint answers and accepts the key pair. The built-in
+// emulator is started on a loopback port, keeping its data next to state.
+func connect(ctx context.Context, g *Globals, spec *targetSpec, yes, jsonOut bool, op string) (*target, error) {
+	if spec.Kind == kindBuiltin {
+		if g.Target == "" {
+			fmt.Fprintln(g.Stderr, "brokerctl: no credentials set; using the built-in emulator (set APCA_API_KEY_ID and APCA_API_SECRET_KEY, or --target sandbox, for the real API)")
+		}
+		t, err := startEmulator(ctx, g)
+		if err == nil {
+			t.Spec = spec
+			announceTarget(g, spec, t, jsonOut)
+		}
+		return t, err
+	}
+	if spec.Name == "production" {
+		if err := confirm(g, yes, op, "PRODUCTION"); err != nil {
+			return nil, err
+		}
+	}
+	cfg := broker.Config{BaseURL: spec.BaseURL, KeyID: spec.Creds.KeyID, Secret: spec.Creds.Secret, Logger: debugLogger(g)}
+	pcfg := cfg
+	pcfg.MaxRetries, pcfg.RetryWaitMin, pcfg.RetryWaitMax = preflightRetries, preflightRetryMin, preflightRetryMax
+	pcfg.HTTPClient = &http.Client{Timeout: preflightTimeout}
+	pf, err := broker.New(pcfg)
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	client, err := broker.New(cfg)
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	t := &target{Name: spec.Name, Spec: spec, Remote: executor.NewBrokerRemote(client), RPM: broker.DefaultRequestsPerMinute}
+	announceTarget(g, spec, t, jsonOut)
+	if err := preflight(ctx, pf, spec); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// preflight sends the credentials probe once, with its own short budget.
+func preflight(ctx context.Context, c *broker.Client, spec *targetSpec) error {
+	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+	defer cancel()
+	err := executor.NewBrokerRemote(c).CheckCredentials(ctx)
+	switch {
+	case err == nil:
+		return nil
+	case executor.IsCredentialsError(err):
+		return &ExitError{Code: exitFailure, Err: err}
+	}
+	var ae *broker.APIError
+	if errors.As(err, &ae) {
+		return &ExitError{Code: exitFailure, Err: fmt.Errorf("%s does not answer like the Broker API: %w", spec.BaseURL, err)}
+	}
+	return &ExitError{Code: exitFailure, Err: fmt.Errorf("cannot reach %s: %s", spec.BaseURL, reachReason(err))}
+}
+
+// reachReason says in a few words why a request got no HTTP answer.
+func reachReason(err error) string {
+	var dnsErr *net.DNSError
+	var netErr net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.As(err, &dnsErr):
+		return "no such host " + dnsErr.Name
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return fmt.Sprintf("no answer within %s", preflightTimeout)
+	}
+	return err.Error()
+}
+
+// announceTarget says where requests go: one line on stderr under
+// --debug, one "target" event with --json.
+func announceTarget(g *Globals, spec *targetSpec, t *target, jsonOut bool) {
+	url := spec.BaseURL
+	if spec.Kind == kindBuiltin {
+		if br, ok := t.Remote.(*executor.BrokerRemote); ok {
+			url = br.Client().BaseURL()
+		}
+	}
+	line := fmt.Sprintf("target: %s %s key %s", spec.Name, url, spec.KeyFingerprint())
+	if g.Debug {
+		fmt.Fprintln(g.Stderr, line)
+	}
+	if jsonOut {
+		ev := struct {
+			Level   string    `json:"@level"`
+			Message string    `json:"@message"`
+			Time    time.Time `json:"@timestamp"`
+			Type    string    `json:"type"`
+			Target  any       `json:"target"`
+		}{"info", line, time.Now().UTC(), "target", map[string]string{"name": spec.Name, "kind": spec.Kind, "url": url, "key": spec.KeyFingerprint()}}
+		b, _ := json.Marshal(ev)
+		fmt.Fprintln(g.Stdout, string(b))
+	}
+}
+
+// emulatorDataPath is where the built-in emulator keeps its objects
+// between runs: next to a SQLite state file, or in .brokerctl/ of the
+// working directory when state is in PostgreSQL (the emulator is local even
+// when state is shared). loc must come from stateLocation, which has
+// validated the workspace name.
+func emulatorDataPath(g *Globals, loc string) string {
+	dir := ".brokerctl"
+	if !state.IsPostgres(loc) {
+		dir = filepath.Dir(loc)
+	}
+	return filepath.Join(dir, "emulator-"+g.Workspace+".json")
+}
+
+func startEmulator(ctx context.Context, g *Globals) (*target, error) {
+	loc, err := stateLocation(g)
+	if err != nil {
+		return nil, err
+	}
+	opts := emulator.Options{DataFile: emulatorDataPath(g, loc)}
+	if err := os.MkdirAll(filepath.Dir(opts.DataFile), 0o700); err != nil {
+		return nil, fmt.Errorf("built-in emulator data directory: %w", err)
+	}
+	srv, err := emulator.Start(ctx, "127.0.0.1:0", opts)
+	if err != nil {
+		return nil, err
+	}
+	// Our own transport, so its connections can be closed before the
+	// server shuts down (a connection dialled for a stream that was then
+	// cancelled would otherwise hold Shutdown for seconds).
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	client, err := broker.New(broker.Config{BaseURL: srv.URL, KeyID: emulator.DefaultKeyID, Secret: emulator.DefaultSecret,
+		RequestsPerMinute: emulator.DefaultRequestsPerMinute, HTTPClient: &http.Client{Transport: tr, Timeout: broker.DefaultTimeout},
+		Logger: debugLogger(g)})
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	return &target{Name: "emulator", Remote: executor.NewBrokerRemote(client), RPM: emulator.DefaultRequestsPerMinute,
+		close: func() { tr.CloseIdleConnections(); srv.Close() }}, nil
+}
