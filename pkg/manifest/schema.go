@@ -40,6 +40,15 @@ func compiledSchema() (*jsonschema.Schema, error) {
 		}
 		schemaRaw = doc
 		c := jsonschema.NewCompiler()
+		// Formats are assertions, not annotations: a date, timestamp,
+		// e-mail, IP address, UUID, decimal or routing number in the wrong
+		// shape fails validate instead of the first API request. A ${...}
+		// template passes through the schema's template branch and is
+		// checked once rendered (checkLeaf, checkStatic).
+		c.AssertFormat()
+		for _, f := range ownFormats {
+			c.RegisterFormat(f)
+		}
 		if err := c.AddResource(SchemaURL, doc); err != nil {
 			schemaErr = fmt.Errorf("embedded manifest schema: %w", err)
 			return

@@ -52,6 +52,48 @@ DROP = {"example", "examples", "x-examples", "discriminator", "x-deprecation", "
 spec = yaml.safe_load(open(SPEC))
 schemas = spec["components"]["schemas"]
 
+# Value formats the spec does not state but the API enforces (facts §4-8,
+# pkg/broker Validate): brokerctl's validator registers these formats, so a
+# bad amount or routing number fails at validate time, before any request.
+#   decimal           a plain decimal string ("100.00"; no exponent)
+#   positive-decimal  a decimal string > 0 ("Must be > 0.00")
+#   aba-routing       a 9-digit ABA routing number with a valid check digit
+#   past-date         a YYYY-MM-DD date that is not in the future
+FORMATS = {
+    "CreateTransferRequest/amount": "positive-decimal",
+    "CreateJournalRequest/amount": "positive-decimal",
+    "CreateJournalRequest/qty": "positive-decimal",
+    "BatchJournalRequest/entries[]/amount": "positive-decimal",
+    "BatchJournalRequest/entries[]/qty": "positive-decimal",
+    "CreateOrderRequest/qty": "positive-decimal",
+    "CreateOrderRequest/notional": "positive-decimal",
+    "CreateOrderRequest/stop_price": "positive-decimal",
+    "CreateOrderRequest/trail_price": "positive-decimal",
+    "CreateOrderRequest/trail_percent": "positive-decimal",
+    "CreateOrderRequest/take_profit/limit_price": "positive-decimal",
+    "CreateOrderRequest/stop_loss/stop_price": "positive-decimal",
+    "CreateOrderRequest/stop_loss/limit_price": "positive-decimal",
+    "MLegOrderLeg/ratio_qty": "positive-decimal",
+    "CreateACHRelationshipRequest/bank_routing_number": "aba-routing",
+    "Identity/date_of_birth": "past-date",
+    "W8benDocument/date_of_birth": "past-date",
+}
+
+
+def set_format(path, fmt):
+    parts = path.split("/")
+    node = schemas[parts[0]]
+    for p in parts[1:]:
+        if p.endswith("[]"):
+            node = node["properties"][p[:-2]]["items"]
+        else:
+            node = node["properties"][p]
+    node["format"] = fmt
+
+
+for _path, _fmt in FORMATS.items():
+    set_format(_path, _fmt)
+
 
 def refname(ref):
     return ref.rsplit("/", 1)[1]

@@ -1,0 +1,61 @@
+package manifest
+
+import (
+	"testing"
+	"time"
+)
+
+func TestOwnFormats(t *testing.T) {
+	defer func(f func() time.Time) { now = f }(now)
+	now = func() time.Time { return time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC) }
+	byName := map[string]func(any) error{}
+	for _, f := range ownFormats {
+		byName[f.Name] = f.Validate
+	}
+	tests := []struct {
+		format string
+		value  any
+		want   string // "" = valid
+	}{
+		{"decimal", "100.00", ""},
+		{"decimal", "-5", ""},
+		{"decimal", "0", ""},
+		{"decimal", json100(), ""}, // not a string: the type keyword's business
+		{"decimal", "ten", `is not a decimal string (such as "100.00")`},
+		{"decimal", "1e3", `is not a plain decimal string: write "1000", without an exponent`},
+		{"decimal", "2.5E-1", `is not a plain decimal string: write "0.25", without an exponent`},
+		{"decimal", "", `is not a decimal string (such as "100.00")`},
+		{"decimal", " 1", `is not a decimal string (such as "100.00")`},
+		{"decimal", "1,000", `is not a decimal string (such as "100.00")`},
+		{"decimal", "1.", `is not a decimal string (such as "100.00")`},
+		{"decimal", ".5", `is not a decimal string (such as "100.00")`},
+		{"decimal", "NaN", `is not a decimal string (such as "100.00")`},
+		{"positive-decimal", "0.01", ""},
+		{"positive-decimal", "0", "must be greater than 0"},
+		{"positive-decimal", "0.000", "must be greater than 0"},
+		{"positive-decimal", "-5", "must be greater than 0"},
+		{"positive-decimal", "ten", `is not a decimal string (such as "100.00")`},
+		{"aba-routing", "121000358", ""},
+		{"aba-routing", "011000015", ""},
+		{"aba-routing", "123456789", "is not a valid ABA routing number (its check digit is wrong)"},
+		{"aba-routing", "12345", "is not a 9-digit ABA routing number"},
+		{"aba-routing", "12100035a", "is not a 9-digit ABA routing number"},
+		{"past-date", "1990-01-01", ""},
+		{"past-date", "2026-03-11", ""}, // tomorrow in UTC is today east of it
+		{"past-date", "2026-03-12", "is in the future: a date of birth must be in the past"},
+		{"past-date", "1990-13-45", "is not a valid date (YYYY-MM-DD)"},
+		{"past-date", "01/02/1990", "is not a valid date (YYYY-MM-DD)"},
+	}
+	for _, tt := range tests {
+		err := byName[tt.format](tt.value)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("%s(%v) = %q, want %q", tt.format, tt.value, got, tt.want)
+		}
+	}
+}
+
+func json100() any { return 100 }
