@@ -28,7 +28,7 @@ type MigrateResult struct {
 	Records, Outputs int
 }
 
-// Migrate copies a workspace's records, outputs and salt from src to dst
+// Migrate copies a workspace's records, outputs, metadata and salt from src to dst
 // (for example a SQLite file to PostgreSQL), holding both workspaces' locks
 // so no apply runs meanwhile. It refuses a destination that has records or
 // outputs unless opts.Force is set, in which case they are replaced. The
@@ -83,6 +83,15 @@ func Migrate(ctx context.Context, src, dst Backend, opts MigrateOptions) (Migrat
 		return res, fmt.Errorf("migrate: %w", err)
 	}
 
+	meta, err := from.Metadata(ctx)
+	if err != nil {
+		return res, fmt.Errorf("migrate: %w", err)
+	}
+	oldMeta, err := to.Metadata(ctx)
+	if err != nil {
+		return res, fmt.Errorf("migrate: %w", err)
+	}
+
 	if err := importer.ImportSalt(ctx, salt); err != nil {
 		return res, fmt.Errorf("migrate: %w", err)
 	}
@@ -97,6 +106,19 @@ func Migrate(ctx context.Context, src, dst Backend, opts MigrateOptions) (Migrat
 	for _, r := range existing {
 		if !keep[r.Address] {
 			if err := to.Delete(ctx, r.Address); err != nil {
+				return res, fmt.Errorf("migrate: %w", err)
+			}
+		}
+	}
+	// Metadata (the target the workspace belongs to) moves with the records.
+	for k, v := range meta {
+		if err := to.SetMetadata(ctx, k, v); err != nil {
+			return res, fmt.Errorf("migrate: %w", err)
+		}
+	}
+	for k := range oldMeta {
+		if _, ok := meta[k]; !ok {
+			if err := to.SetMetadata(ctx, k, ""); err != nil {
 				return res, fmt.Errorf("migrate: %w", err)
 			}
 		}

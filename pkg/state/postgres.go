@@ -75,6 +75,12 @@ var pgMigrations = []string{
 		result      text NOT NULL
 	);
 	CREATE INDEX runs_workspace ON {s}.runs (workspace, id);`,
+	`CREATE TABLE {s}.workspace_meta (
+		workspace text NOT NULL,
+		key       text NOT NULL,
+		value     text NOT NULL,
+		PRIMARY KEY (workspace, key)
+	);`,
 }
 
 var schemaRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)

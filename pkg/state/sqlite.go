@@ -69,6 +69,12 @@ var sqliteMigrations = []string{
 		result      TEXT NOT NULL
 	);
 	CREATE INDEX runs_workspace ON runs (workspace, id);`,
+	`CREATE TABLE workspace_meta (
+		workspace TEXT NOT NULL,
+		key       TEXT NOT NULL,
+		value     TEXT NOT NULL,
+		PRIMARY KEY (workspace, key)
+	);`,
 }
 
 // sqliteTime is how times are stored: fixed width, so text order is time order.

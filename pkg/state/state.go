@@ -176,6 +176,9 @@ type Reader interface {
 	Get(ctx context.Context, addr string) (Record, bool, error)
 	// Outputs returns the outputs of the last apply.
 	Outputs(ctx context.Context) (map[string]json.RawMessage, error)
+	// Metadata returns the workspace's metadata (key -> value), such as
+	// the target it was applied against; empty when none was set.
+	Metadata(ctx context.Context) (map[string]string, error)
 	Close() error
 }
 
@@ -189,6 +192,9 @@ type Workspace interface {
 	Delete(ctx context.Context, addr string) error
 	// SetOutputs replaces all outputs.
 	SetOutputs(ctx context.Context, outputs map[string]json.RawMessage) error
+	// SetMetadata sets one metadata key (see ValidateMetaKey); an empty
+	// value removes it. It is durable when it returns.
+	SetMetadata(ctx context.Context, key, value string) error
 	// Close releases the lock.
 	Close() error
 }
@@ -240,6 +246,22 @@ var workspaceRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 func ValidateWorkspace(name string) error {
 	if !workspaceRE.MatchString(name) {
 		return fmt.Errorf("invalid workspace name %q: use 1-128 letters, digits, '_', '.' or '-', starting with a letter, digit or '_'", name)
+	}
+	return nil
+}
+
+// MetaTarget is the metadata key under which brokerctl records the target
+// (API endpoint and key fingerprint, or the built-in emulator) a workspace
+// was applied against.
+const MetaTarget = "target"
+
+var metaKeyRE = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,63}$`)
+
+// ValidateMetaKey checks a metadata key: 1-64 lower-case letters, digits,
+// '_', '.' or '-', starting with a letter.
+func ValidateMetaKey(key string) error {
+	if !metaKeyRE.MatchString(key) {
+		return fmt.Errorf("invalid metadata key %q: use 1-64 lower-case letters, digits, '_', '.' or '-', starting with a letter", key)
 	}
 	return nil
 }

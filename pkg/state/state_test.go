@@ -205,7 +205,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 		}
 		b := openBackend(t, dsn)
 		got := schemaVersions(t, b)
-		want := []int{1, 2}
+		want := []int{1, 2, 3}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("schema_version = %v, want %v", got, want)
 		}
