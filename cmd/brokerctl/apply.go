@@ -33,6 +33,7 @@ type applyOptions struct {
 	Parallelism int
 	FailFast    bool
 	Replace     []string
+	Prune       bool
 	Yes         bool
 	JSON        bool
 	LockTimeout time.Duration
@@ -65,12 +66,16 @@ before resending, so nothing is created twice), PATCHes changed accounts,
 reads data sources, waits for the statuses the manifest asks for, and
 records every step in state. Changed transfers, journals, batch journals
 and orders cannot change in place: apply refuses them unless --replace
-names them.
+names them. Resources in state the manifest no longer declares (orphans,
+e.g. a row removed from a CSV) are left alone; --prune destroys them too,
+dependents first, as destroy would (lifecycle.protect refuses,
+retain_on_destroy forgets).
 
 Exit status: 0 success, 1 a resource failed, 2 invalid command line or manifest.`,
 		Example: `  brokerctl apply -f examples/manifests/quickstart.yaml
   brokerctl apply -f onboarding.yaml --var batch=2026-11 --parallelism 64
-  brokerctl apply -f seed.yaml --replace journals.seed`,
+  brokerctl apply -f seed.yaml --replace journals.seed
+  brokerctl apply -f onboarding.yaml --prune`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runApply(cmd.Context(), g, o)
@@ -79,6 +84,7 @@ Exit status: 0 success, 1 a resource failed, 2 invalid command line or manifest.
 	o.addManifestFlags(cmd)
 	o.addRunFlags(cmd)
 	cmd.Flags().StringArrayVar(&o.Replace, "replace", nil, "replace this resource even if unchanged, or allow replacing a changed immutable one (repeatable)")
+	cmd.Flags().BoolVar(&o.Prune, "prune", false, "also destroy orphans: resources in state the manifest no longer declares")
 	return cmd
 }
 
@@ -90,6 +96,9 @@ func runApply(ctx context.Context, g *Globals, o *applyOptions) error {
 		return err
 	}
 	defer sess.Close()
+	if err := confirmPrune(ctx, g, o, sess); err != nil {
+		return err
+	}
 	res, err := sess.engine.Apply(ctx)
 	if err := sess.finish(ctx, res, err); err != nil {
 		return err
@@ -167,7 +176,7 @@ func openSession(ctx context.Context, g *Globals, o *applyOptions, op string) (*
 	var rep executor.Reporter
 	rep, s.stopReport = newReporter(ctx, g, o.JSON, len(nodes), s.tgt.Remote.Requests)
 	s.engine = executor.New(s.tgt.Remote, store, nodes, outputs, executor.Options{
-		Workspace: g.Workspace, Parallelism: o.Parallelism, FailFast: o.FailFast, Replace: o.Replace,
+		Workspace: g.Workspace, Parallelism: o.Parallelism, FailFast: o.FailFast, Replace: o.Replace, Prune: o.Prune,
 		Reporter: rep, RequestsPerMinute: s.tgt.RPM,
 	})
 	return s, nil

@@ -25,7 +25,8 @@ func newPlanCmd(g *Globals) *cobra.Command {
 		Long: `plan compares the manifest with the state of the last apply and lists, for
 every resource, whether apply would create, update, replace, resume or
 leave it, plus resources in state the manifest no longer declares
-(orphaned). It sends no request. It also states how many HTTP calls apply
+(orphaned: apply leaves them, apply --prune destroys them; plan --prune
+shows that). It sends no request. It also states how many HTTP calls apply
 will make (creates, updates, reconciles, waits: about zero each with event
 streams, at least one each when polling) and the least time they take at
 the rate limit. Personal data is never printed.
@@ -41,6 +42,7 @@ With --detailed-exitcode: 0 no changes, 2 changes, 1 error.`,
 	o.addManifestFlags(cmd)
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 with no changes, 2 with changes, 1 on error")
 	cmd.Flags().StringArrayVar(&o.Replace, "replace", nil, "plan replacing this resource (repeatable)")
+	cmd.Flags().BoolVar(&o.Prune, "prune", false, "plan destroying orphans, as apply --prune does")
 	return cmd
 }
 
@@ -69,7 +71,7 @@ func runPlan(ctx context.Context, g *Globals, o *applyOptions, detailed bool) er
 		return err
 	}
 	defer closeStore()
-	eng := executor.New(nil, store, nodes, outputs, executor.Options{Workspace: g.Workspace, Replace: o.Replace})
+	eng := executor.New(nil, store, nodes, outputs, executor.Options{Workspace: g.Workspace, Replace: o.Replace, Prune: o.Prune})
 	p, err := eng.Plan(ctx)
 	if err != nil {
 		return &ExitError{Code: exitFailure, Err: err}
@@ -146,7 +148,7 @@ func (emptyStore) SetOutputs(context.Context, map[string]executor.OutputValue) e
 
 var planSymbols = map[executor.Action]string{
 	executor.ActionCreate: "+", executor.ActionResume: "~+", executor.ActionUpdate: "~", executor.ActionReplace: "-/+",
-	executor.ActionNoOp: " ", executor.ActionRead: "<=", executor.ActionImport: "<-", executor.ActionOrphan: "?",
+	executor.ActionNoOp: " ", executor.ActionRead: "<=", executor.ActionImport: "<-", executor.ActionOrphan: "?", executor.ActionDelete: "-",
 }
 
 func printPlan(w io.Writer, p *executor.Plan) {
@@ -185,6 +187,9 @@ func lowerBoundPolling(p *executor.Plan) time.Duration {
 func summaryLine(p *executor.Plan) string {
 	s := p.Summary
 	line := fmt.Sprintf("Plan: %d to add, %d to change, %d to replace, %d to import, %d to read, %d unchanged.", s.Add, s.Change, s.Replace, s.Import, s.Read, s.NoOp)
+	if s.Remove > 0 {
+		line = strings.TrimSuffix(line, ".") + fmt.Sprintf(", %d to destroy.", s.Remove)
+	}
 	if s.Orphaned > 0 {
 		line += fmt.Sprintf(" %d orphaned (in state, not in the manifest).", s.Orphaned)
 	}

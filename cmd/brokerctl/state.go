@@ -23,7 +23,7 @@ func init() { register(newStateCmd) }
 func newStateCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "state",
-		Short: "Inspect, unlock and migrate state",
+		Short: "Inspect, unlock, migrate and edit state",
 		Long: `State records what brokerctl created in each workspace, so apply can be
 repeated or resumed without creating anything twice. It lives in
 .brokerctl/<workspace>.db (SQLite) unless --state or BROKERCTL_STATE names
@@ -33,7 +33,7 @@ hashes; state show prints records as stored.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newStateListCmd(g), newStateShowCmd(g), newStateWorkspacesCmd(g),
-		newStateHistoryCmd(g), newStateUnlockCmd(g), newStateMigrateCmd(g))
+		newStateHistoryCmd(g), newStateUnlockCmd(g), newStateMigrateCmd(g), newStateForgetCmd(g))
 	return cmd
 }
 

@@ -16,7 +16,7 @@ const (
 	// matches.
 	ActionResume Action = "resume"
 	// ActionOrphan marks a resource in state that the manifest no longer
-	// declares; apply leaves it alone, destroy removes it.
+	// declares; apply leaves it alone unless --prune (then ActionDelete).
 	ActionOrphan Action = "orphaned"
 	ActionDelete Action = "delete"
 )

@@ -35,8 +35,15 @@ func (e *Engine) Apply(ctx context.Context) (*Result, error) {
 	if err := e.loadState(ctx); err != nil {
 		return nil, err
 	}
+	var prune []string
+	if e.opts.Prune {
+		if err := e.checkPrunable(); err != nil {
+			return &Result{Plan: plan}, err
+		}
+		prune = e.pruneSet()
+	}
 	e.plan = plan
-	e.tally = newTally(len(plan.Changes))
+	e.tally = newTally(len(plan.Changes) + len(prune))
 	before := e.remote.Requests()
 
 	wctx, cancel := context.WithCancel(ctx)
@@ -53,7 +60,17 @@ func (e *Engine) Apply(ctx context.Context) (*Result, error) {
 	e.reportSkips(walk)
 
 	res := &Result{Plan: plan, Walk: walk}
-	if len(walk.Errors) == 0 && len(walk.Skipped) == 0 && len(walk.NotRun) == 0 {
+	applied := walk.OK()
+	if len(prune) > 0 {
+		// Orphans go after the declared resources, dependents first, with
+		// destroy's safety (protected ones were refused above).
+		pw, err := e.destroyWalk(ctx, prune)
+		if err != nil {
+			return res, err
+		}
+		mergeWalks(walk, pw)
+	}
+	if applied {
 		outs, err := e.renderOutputs(ctx)
 		if err != nil {
 			return res, err
@@ -86,7 +103,7 @@ func (e *Engine) finish(res *Result, op string, start time.Time, before int64) {
 	e.mu.Unlock()
 	sort.Slice(res.Rows, func(i, j int) bool { return res.Rows[i].Address < res.Rows[j].Address })
 	s := ChangeSummary{Operation: op, Requests: int(res.Requests), ElapsedSeconds: res.Elapsed.Seconds()}
-	if res.Plan != nil {
+	if res.Plan != nil && !e.opts.Prune {
 		s.Orphaned = len(res.Plan.Orphans)
 	}
 	for _, r := range res.Rows {
@@ -197,7 +214,7 @@ func (e *Engine) runAction(ctx context.Context, n *Node, c *Change) (Object, str
 		e.mu.Lock()
 		e.stale[n.Addr] = true
 		e.mu.Unlock()
-		return obj, "no-op", nil
+		return obj, "no-op", e.syncLifecycle(ctx, n)
 	case ActionRead:
 		obj, err := e.read(ctx, n)
 		return obj, "read", err
@@ -336,7 +353,8 @@ func (e *Engine) adopt(ctx context.Context, n *Node) (Object, error) {
 		return nil, fmt.Errorf("import %s: %s is already managed by another resource", n.Addr, n.ImportID)
 	}
 	e.setObject(n.Addr, obj)
-	rec := Record{Address: n.Addr, Kind: n.Kind, Phase: PhaseCreated, RemoteID: idOf(obj), AccountID: accountID, SpecHash: n.Hash, Status: StatusOf(obj), Object: storedObject(obj), Deps: n.Deps}
+	rec := Record{Address: n.Addr, Kind: n.Kind, Phase: PhaseCreated, RemoteID: idOf(obj), AccountID: accountID, SpecHash: n.Hash, Status: StatusOf(obj), Object: storedObject(obj), Deps: n.Deps,
+		Request: withLifecycle(nil, n)}
 	return obj, e.put(ctx, rec)
 }
 
@@ -369,7 +387,7 @@ func (e *Engine) update(ctx context.Context, n *Node, c *Change) (Object, error)
 		e.setObject(n.Addr, obj)
 	}
 	rec.SpecHash = n.Hash
-	rec.Request = Object{"account_id": accountID, "body": hashedRequest(e.store.Salt(), body)}
+	rec.Request = withLifecycle(Object{"account_id": accountID, "body": hashedRequest(e.store.Salt(), body)}, n)
 	rec.Object = storedObject(obj)
 	rec.Status = StatusOf(obj)
 	return obj, e.put(ctx, rec)

@@ -45,7 +45,7 @@ func (e *Engine) create(ctx context.Context, n *Node) (Object, error) {
 	}
 	rec := Record{
 		Address: n.Addr, Kind: n.Kind, Phase: PhaseIntent, AccountID: accountID, Key: key, SpecHash: n.Hash,
-		Request: Object{"account_id": accountID, "body": hashedRequest(e.store.Salt(), body)},
+		Request: withLifecycle(Object{"account_id": accountID, "body": hashedRequest(e.store.Salt(), body)}, n),
 		Deps:    n.Deps, IntentAt: e.opts.Clock.Now().UTC(),
 	}
 	if resuming {

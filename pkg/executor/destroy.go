@@ -11,11 +11,29 @@ import (
 	"github.com/brokerctl/brokerctl/pkg/dag"
 )
 
-// ProtectedError lists protected resources a destroy refuses to touch.
-type ProtectedError struct{ Addresses []string }
+// ProtectedError lists protected resources a destroy (or a prune) refuses
+// to touch. Undeclared are those no longer in the manifest, protected when
+// they were last applied.
+type ProtectedError struct {
+	Addresses  []string
+	Undeclared []string
+}
 
 func (e *ProtectedError) Error() string {
-	return fmt.Sprintf("refusing to destroy protected resources: %s (remove lifecycle.protect first)", strings.Join(e.Addresses, ", "))
+	var declared []string
+	for _, a := range e.Addresses {
+		if !slices.Contains(e.Undeclared, a) {
+			declared = append(declared, a)
+		}
+	}
+	var parts []string
+	if len(declared) > 0 {
+		parts = append(parts, strings.Join(declared, ", ")+" (remove lifecycle.protect first)")
+	}
+	if len(e.Undeclared) > 0 {
+		parts = append(parts, strings.Join(e.Undeclared, ", ")+" (no longer in the manifest, protected when last applied: declare it again without lifecycle.protect and apply, or run `brokerctl state forget ADDRESS` to leave it in place unmanaged)")
+	}
+	return "refusing to destroy protected resources: " + strings.Join(parts, "; ")
 }
 
 // openStatuses are the statuses from which destroy cancels an object;
@@ -39,20 +57,92 @@ func (e *Engine) Destroy(ctx context.Context) (*Result, error) {
 	if err := e.loadState(ctx); err != nil {
 		return nil, err
 	}
-	g := dag.New()
-	var protected []string
+	var sel []string
 	for addr, r := range e.records {
-		if r.Phase == PhaseDeleted || r.Phase == PhaseFailed && r.RemoteID == "" {
-			continue
+		if removable(r) {
+			sel = append(sel, addr)
 		}
-		if n := e.nodes[addr]; n != nil && n.Protect {
+	}
+	res := &Result{}
+	before := e.remote.Requests()
+	walk, err := e.destroyWalk(ctx, sel)
+	if err != nil {
+		return nil, err
+	}
+	res.Walk = walk
+	if walk.OK() {
+		if err := e.store.SetOutputs(ctx, map[string]OutputValue{}); err != nil {
+			return res, fmt.Errorf("clear outputs: %w", err)
+		}
+	}
+	e.finish(res, "destroy", start, before)
+	return res, nil
+}
+
+// DestroyTargets destroys the resources at addrs and every resource in
+// state that depends on one of them (see DestroySet), with the same order
+// and safety as Destroy. Outputs are left as the last apply saved them.
+func (e *Engine) DestroyTargets(ctx context.Context, addrs []string) (*Result, error) {
+	start := time.Now()
+	sel, err := e.DestroySet(ctx, addrs)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	before := e.remote.Requests()
+	walk, err := e.destroyWalk(ctx, sel)
+	if err != nil {
+		return nil, err
+	}
+	res.Walk = walk
+	e.finish(res, "destroy", start, before)
+	return res, nil
+}
+
+// DestroySet returns, sorted, the addresses DestroyTargets(addrs) removes:
+// addrs themselves and, transitively, every resource in state that depends
+// on one of them (a transfer on its account, an order on its transfer). An
+// address that is not in state, or already destroyed, is an error.
+func (e *Engine) DestroySet(ctx context.Context, addrs []string) ([]string, error) {
+	if err := e.loadState(ctx); err != nil {
+		return nil, err
+	}
+	for _, a := range addrs {
+		r, ok := e.records[a]
+		switch {
+		case !ok:
+			return nil, &TargetError{Address: a, Reason: "is not in state (see brokerctl state list)"}
+		case r.Phase == PhaseDeleted:
+			return nil, &TargetError{Address: a, Reason: "was already destroyed"}
+		}
+	}
+	return dependentsClosure(e.records, addrs), nil
+}
+
+// TargetError reports an address a targeted destroy cannot act on.
+type TargetError struct{ Address, Reason string }
+
+func (e *TargetError) Error() string { return e.Address + " " + e.Reason }
+
+// destroyWalk ends the recorded objects at sel, dependents first. It
+// refuses, before sending anything, when one of them is protected.
+func (e *Engine) destroyWalk(ctx context.Context, sel []string) (*dag.WalkResult, error) {
+	g := dag.New()
+	var protected, undeclared []string
+	for _, addr := range sel {
+		r := e.records[addr]
+		if e.protected(r) {
 			protected = append(protected, addr)
+			if e.nodes[addr] == nil {
+				undeclared = append(undeclared, addr)
+			}
 		}
 		g.AddVertex(addr)
 	}
 	if len(protected) > 0 {
 		slices.Sort(protected)
-		return nil, &ProtectedError{Addresses: protected}
+		slices.Sort(undeclared)
+		return nil, &ProtectedError{Addresses: protected, Undeclared: undeclared}
 	}
 	for _, addr := range g.Vertices() {
 		for _, d := range e.records[addr].Deps {
@@ -63,19 +153,13 @@ func (e *Engine) Destroy(ctx context.Context) (*Result, error) {
 	}
 	// Dependents go first: walk the reversed graph.
 	rev := g.Reverse()
-	e.tally = newTally(rev.Len())
-	before := e.remote.Requests()
+	if e.tally == nil {
+		e.tally = newTally(rev.Len())
+	}
 	walk := rev.Walk(ctx, dag.WalkOptions{Parallelism: walkParallelism(rev), FailFast: e.opts.FailFast}, e.destroyNode)
 	notStarted(walk)
 	e.reportSkips(walk)
-	res := &Result{Walk: walk}
-	if walk.OK() {
-		if err := e.store.SetOutputs(ctx, map[string]OutputValue{}); err != nil {
-			return res, fmt.Errorf("clear outputs: %w", err)
-		}
-	}
-	e.finish(res, "destroy", start, before)
-	return res, nil
+	return walk, nil
 }
 
 func (e *Engine) destroyNode(ctx context.Context, addr string) error {
@@ -115,8 +199,10 @@ func (e *Engine) remove(ctx context.Context, rec Record) (string, error) {
 		what = "forgotten (data source)"
 	case n != nil && n.Data:
 		what = "forgotten (data source)"
-	case n != nil && n.RetainOnDestroy:
+	case e.retained(rec):
 		what = "retained remotely (retain_on_destroy), forgotten"
+	case rec.Phase == PhaseFailed && rec.RemoteID == "":
+		what = "forgotten (its create had failed: nothing to remove)"
 	case rec.Phase == PhaseIntent:
 		// The create may have landed: find it before deciding.
 		q := ReconcileQuery{Kind: rec.Kind, AccountID: rec.AccountID, Key: rec.Key, Since: rec.IntentAt.Add(-e.opts.ClockSkew), Claimed: e.claimedBy(rec.Address)}
@@ -126,6 +212,9 @@ func (e *Engine) remove(ctx context.Context, rec Record) (string, error) {
 			}
 		}
 		if q.Body == nil || keyed(rec.Kind) {
+			if n == nil {
+				return "", fmt.Errorf("%s has an unfinished create and is no longer in the manifest: declare it again and run apply to reconcile it, or `brokerctl state forget %s`", rec.Address, rec.Address)
+			}
 			return "", fmt.Errorf("%s has an unfinished create; run apply to reconcile it before destroying", rec.Address)
 		}
 		obj, found, err := e.reconcile(ctx, &Node{Addr: rec.Address, Kind: rec.Kind}, q)

@@ -26,7 +26,11 @@ type Options struct {
 	FailFast    bool
 	// Replace forces these addresses to be replaced, and allows replacing
 	// changed immutable resources (apply refuses otherwise).
-	Replace  []string
+	Replace []string
+	// Prune makes apply also destroy the orphans: resources in state that
+	// the manifest no longer declares (after the declared ones, dependents
+	// first, with destroy's protect and retain_on_destroy rules).
+	Prune    bool
 	Reporter Reporter
 	Clock    Clock
 	Wait     WaitOptions
@@ -190,6 +194,9 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 		if c.Action == ActionNoOp || c.Action == ActionUpdate {
 			c.Action, c.Reason, c.Calls = ActionReplace, "requested with --replace", Calls{Deletes: 1, Creates: 1, Waits: c.Calls.Waits}
 		}
+	}
+	if e.opts.Prune {
+		p.prunePlan()
 	}
 	p.Calls = Calls{}
 	p.summarise(e.opts.RequestsPerMinute)

@@ -60,8 +60,8 @@ func (c *Calls) add(o Calls) {
 // Plan is what apply would do.
 type Plan struct {
 	Changes []Change `json:"changes"`
-	// Orphans are in state but no longer declared: apply leaves them,
-	// destroy removes them.
+	// Orphans are in state but no longer declared: apply leaves them
+	// (ActionOrphan) unless --prune, which removes them (ActionDelete).
 	Orphans []Change      `json:"orphans,omitempty"`
 	Calls   Calls         `json:"calls"`
 	Summary ChangeSummary `json:"summary"`
@@ -87,7 +87,28 @@ func (p *Plan) HasChanges() bool {
 			return true
 		}
 	}
+	for _, c := range p.Orphans {
+		if c.Action == ActionDelete {
+			return true
+		}
+	}
 	return false
+}
+
+// OrphanHint is the plan's reason for an orphan apply leaves alone.
+const OrphanHint = "in state but not in the manifest: `brokerctl apply --prune` removes it (`brokerctl state forget` stops managing it, leaving it in place)"
+
+// prunePlan turns the orphans into deletions, as apply --prune does them.
+func (p *Plan) prunePlan() {
+	for i := range p.Orphans {
+		c := &p.Orphans[i]
+		c.Action, c.Reason = ActionDelete, "not in the manifest: --prune removes it"
+		c.Calls = Calls{}
+		if c.RemoteID != "" {
+			// end reads the object, then cancels, deletes or closes it.
+			c.Calls = Calls{Reads: 1, Deletes: 1}
+		}
+	}
 }
 
 // updatable lists the account fields PATCH accepts.
@@ -177,7 +198,7 @@ func MakePlan(ctx context.Context, nodes []*Node, st Store, rpm int) (*Plan, err
 		if _, declared := nodeBy[r.Address]; declared || r.Phase == PhaseDeleted {
 			continue
 		}
-		p.Orphans = append(p.Orphans, Change{Address: r.Address, Kind: r.Kind, Action: ActionOrphan, RemoteID: r.RemoteID, Reason: "in state but not in the manifest; destroy removes it"})
+		p.Orphans = append(p.Orphans, Change{Address: r.Address, Kind: r.Kind, Action: ActionOrphan, RemoteID: r.RemoteID, Reason: OrphanHint})
 	}
 	sort.Slice(p.Orphans, func(i, j int) bool { return p.Orphans[i].Address < p.Orphans[j].Address })
 	p.summarise(rpm)
@@ -243,7 +264,7 @@ func planNode(n *Node, rec Record, has bool, salt []byte, lookup LookupFunc) Cha
 // body and the recorded request, minus ignore_changes. It returns nil when
 // the body cannot be rendered yet (a reference is unknown until apply).
 func changedFields(n *Node, rec Record, salt []byte, lookup LookupFunc) []string {
-	if n.Render == nil || rec.Request == nil {
+	if n.Render == nil || rec.Request["body"] == nil {
 		return nil
 	}
 	body, _, err := n.Render(lookup)
@@ -333,7 +354,14 @@ func (p *Plan) summarise(rpm int) {
 			s.Import++
 		}
 	}
-	s.Orphaned = len(p.Orphans)
+	for _, c := range p.Orphans {
+		if c.Action == ActionDelete {
+			p.Calls.add(c.Calls)
+			s.Remove++
+		} else {
+			s.Orphaned++
+		}
+	}
 	s.Requests = p.Calls.Total(false)
 	p.Summary = s
 	p.LowerBound = time.Duration(float64(s.Requests) / float64(rpm) * float64(time.Minute))
