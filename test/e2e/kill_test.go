@@ -1,0 +1,163 @@
+package e2e
+
+import (
+	"math/rand/v2"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// nCustomers is the size of the onboarding CSV: 5 resources per row.
+const nCustomers = 20
+
+// testSeed is E2E_SEED when set (to replay a failure), else the time.
+func testSeed(t *testing.T) uint64 {
+	if s := os.Getenv("E2E_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("E2E_SEED=%q: %v", s, err)
+		}
+		return n
+	}
+	return uint64(time.Now().UnixNano())
+}
+
+// TestKill9ResumesToExactlyOne kills "brokerctl apply" with SIGKILL at
+// random instants while it onboards 20 customers (each kill lands mid-run:
+// the emulator delays every answer and moves statuses on realistic timers
+// divided by 50), then applies until it exits 0, and counts through the API
+// exactly one account, ACH relationship, transfer, journal and order per
+// customer. A second apply sends nothing but reads.
+func TestKill9ResumesToExactlyOne(t *testing.T) {
+	backends(t, func(t *testing.T, newBackend func(string) backend) {
+		seed := testSeed(t)
+		rng := rand.New(rand.NewPCG(seed, 0))
+		dir := t.TempDir()
+		be := newBackend(dir)
+		em := startEmulator(t, dir, "--speed", "50", "--faults", "latency=20ms")
+		cs := customers("kill", nCustomers)
+		files := workdir(t, dir, cs, true)
+		r := newRunner(t, dir, em)
+		apply := append([]string{"apply", "--state", be.State}, files...)
+
+		kills, finished := 0, 0
+		for i := range 8 {
+			d := 50*time.Millisecond + time.Duration(rng.Int64N(int64(1450*time.Millisecond)))
+			res := r.start(apply...).killAfter(d)
+			switch {
+			case res.Killed:
+				kills++
+				t.Logf("run %d (seed %d): killed -9 after %s (%d progress lines)", i+1, seed, d.Round(time.Millisecond), strings.Count(res.Stdout, "\n"))
+				if !strings.Contains(res.Stdout, "\n") && d > 500*time.Millisecond {
+					// Not a failure, but worth seeing: where was it stuck?
+					t.Logf("run %d printed nothing in %s:\n%s", i+1, d, res)
+				}
+			case res.Code == 0:
+				finished++
+				t.Logf("run %d (seed %d): finished in %s before its kill at %s", i+1, seed, res.Elapsed.Round(time.Millisecond), d.Round(time.Millisecond))
+			default:
+				t.Fatalf("run %d (seed %d) failed before its kill:\n%s", i+1, seed, res)
+			}
+		}
+		if kills == 0 {
+			t.Fatalf("no run was killed mid-flight (seed %d)", seed)
+		}
+		res := applyUntilOK(t, r, apply, 3)
+		ctx := ctxTimeout(t)
+		api{t, em}.expectExactlyOne(ctx, cs, true)
+		t.Logf("%s: %d kills, %d runs finished first; the resuming apply: %s", be.Name, kills, finished, summary(res.Stdout))
+
+		expectNoCreates(t, r.mustRun(append(apply, "--debug")...))
+		expectNoLeak(t, be, r, append(sensitive(cs), em.Secret))
+	})
+}
+
+// TestFaultsExactlyOne applies the onboarding while the emulator drops
+// ~10% of committed responses (the create happened, the client cannot
+// know) and answers ~10% of requests with 503 and ~10% with 429: exactly
+// one of each object, in one apply.
+func TestFaultsExactlyOne(t *testing.T) {
+	backends(t, func(t *testing.T, newBackend func(string) backend) {
+		seed := testSeed(t)
+		dir := t.TempDir()
+		be := newBackend(dir)
+		em := startEmulator(t, dir, "--speed", "50",
+			"--faults", "drop=0.1,503=0.1,429=0.1,latency=5ms,seed="+strconv.FormatUint(seed%1_000_000, 10))
+		cs := customers("faults", nCustomers)
+		files := workdir(t, dir, cs, true)
+		r := newRunner(t, dir, em)
+		apply := append([]string{"apply", "--state", be.State}, files...)
+
+		res := r.run(append(apply, "--debug")...)
+		// The debug log has a line per response and per failed request:
+		// prove the faults happened.
+		injected := map[string]int{
+			"503":  strings.Count(res.Stderr, "status=503"),
+			"429":  strings.Count(res.Stderr, "status=429"),
+			"drop": len(droppedRE.FindAllString(res.Stderr, -1)),
+		}
+		t.Logf("%s: the apply met %v", be.Name, injected)
+		for k, n := range injected {
+			if n == 0 {
+				t.Errorf("the apply met no %s fault (fault seed %d): the test proved nothing about them", k, seed%1_000_000)
+			}
+		}
+		if res.Code != 0 {
+			t.Errorf("apply under 10%% drops, 503s and 429s exited %d (want 0: every fault is retried or reconciled; fault seed %d):\n%s", res.Code, seed%1_000_000, res)
+			res = applyUntilOK(t, r, apply, 3)
+		}
+		t.Logf("%s: %s", be.Name, summary(res.Stdout))
+		api{t, em}.expectExactlyOne(ctxTimeout(t), cs, true)
+		expectNoCreates(t, r.mustRun(append(apply, "--debug")...))
+		expectNoLeak(t, be, r, append(sensitive(cs), em.Secret))
+	})
+}
+
+// applyUntilOK runs apply until it exits 0, at most n times.
+func applyUntilOK(t *testing.T, r *runner, apply []string, n int) *result {
+	t.Helper()
+	var res *result
+	for attempt := 1; attempt <= n; attempt++ {
+		res = r.run(apply...)
+		if res.Code == 0 {
+			if attempt > 1 {
+				t.Errorf("apply needed %d runs to exit 0 after the kills (want 1):\n%s", attempt, res)
+			}
+			return res
+		}
+		t.Logf("apply attempt %d exited %d:\n%s", attempt, res.Code, res)
+	}
+	t.Fatalf("apply did not exit 0 in %d runs", n)
+	return nil
+}
+
+var summaryRE = regexp.MustCompile(`(?m)^Apply complete: .*$`)
+
+// summary is the "Apply complete" line of a text apply.
+func summary(stdout string) string {
+	return summaryRE.FindString(stdout)
+}
+
+// droppedRE matches a create whose connection the emulator closed after
+// committing.
+var droppedRE = regexp.MustCompile(`method=POST path=\S+ error=EOF`)
+
+var mutationRE = regexp.MustCompile(`method=(POST|PATCH|DELETE|PUT) path=\S+`)
+
+// expectNoCreates checks a re-apply with --debug: it sent no POST, PATCH or
+// DELETE (the debug log has one line per request) and added nothing.
+func expectNoCreates(t *testing.T, res *result) {
+	t.Helper()
+	if m := mutationRE.FindAllString(res.Stderr, -1); len(m) > 0 {
+		t.Errorf("re-apply sent %d mutations, want 0: %v", len(m), m)
+	}
+	if !strings.Contains(res.Stderr, "broker: response") {
+		t.Errorf("re-apply --debug logged no request at all (want the data source read):\n%s", res)
+	}
+	if s := summary(res.Stdout); !strings.HasPrefix(s, "Apply complete: 0 added, 0 changed, 0 replaced, 0 destroyed,") {
+		t.Errorf("re-apply summary %q, want 0 added/changed/replaced/destroyed", s)
+	}
+}
