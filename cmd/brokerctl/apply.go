@@ -36,7 +36,10 @@ type applyOptions struct {
 	Prune       bool
 	Yes         bool
 	JSON        bool
-	LockTimeout time.Duration
+	// RebindTarget lets apply record this run's target for a workspace
+	// applied against another one (after rotating keys).
+	RebindTarget bool
+	LockTimeout  time.Duration
 }
 
 func (o *applyOptions) addManifestFlags(cmd *cobra.Command) {
@@ -85,6 +88,7 @@ Exit status: 0 success, 1 a resource failed, 2 invalid command line or manifest.
 	o.addRunFlags(cmd)
 	cmd.Flags().StringArrayVar(&o.Replace, "replace", nil, "replace this resource even if unchanged, or allow replacing a changed immutable one (repeatable)")
 	cmd.Flags().BoolVar(&o.Prune, "prune", false, "also destroy orphans: resources in state the manifest no longer declares")
+	cmd.Flags().BoolVar(&o.RebindTarget, "rebind-target", false, "record this run's endpoint and key for a workspace applied with another (only after rotating keys of the same broker account)")
 	return cmd
 }
 
@@ -161,6 +165,20 @@ func openSession(ctx context.Context, g *Globals, o *applyOptions, op string) (*
 	if s.ws, err = lockState(ctx, g, op, o.LockTimeout); err != nil {
 		s.Close()
 		return nil, err
+	}
+	// State belongs to the target it was applied against: never run it
+	// against another (e.g. the built-in emulator because CI secrets were
+	// empty), which would report live objects as gone.
+	record, err := checkBinding(ctx, g, s.ws, spec, o.RebindTarget)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if record && op == "apply" {
+		if err := recordTarget(ctx, g, s.ws, spec); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	if spec.Kind == kindBuiltin {
 		if s.tgt, err = connect(ctx, g, spec, o.Yes, o.JSON, op); err != nil {

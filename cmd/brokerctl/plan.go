@@ -55,7 +55,8 @@ func runPlan(ctx context.Context, g *Globals, o *applyOptions, detailed bool) er
 	}
 	// The same target and credential checks as apply, so CI catches a
 	// missing secret or contradictory flags at plan time.
-	if _, err := resolveTarget(g); err != nil {
+	spec, err := resolveTarget(g)
+	if err != nil {
 		return planError(detailed, err)
 	}
 	cfg, err := loadManifest(g, o)
@@ -66,9 +67,9 @@ func runPlan(ctx context.Context, g *Globals, o *applyOptions, detailed bool) er
 	if err != nil {
 		return &UsageError{Err: err}
 	}
-	store, closeStore, err := readState(ctx, g)
+	store, closeStore, err := readState(ctx, g, spec)
 	if err != nil {
-		return err
+		return planError(detailed, err)
 	}
 	defer closeStore()
 	eng := executor.New(nil, store, nodes, outputs, executor.Options{Workspace: g.Workspace, Replace: o.Replace, Prune: o.Prune})
@@ -105,7 +106,7 @@ func planError(detailed bool, err error) error {
 }
 
 // readState opens the workspace read-only; a missing state file is empty state.
-func readState(ctx context.Context, g *Globals) (executor.Store, func(), error) {
+func readState(ctx context.Context, g *Globals, spec *targetSpec) (executor.Store, func(), error) {
 	path, err := stateLocation(g)
 	if err != nil {
 		return nil, nil, err
@@ -121,6 +122,11 @@ func readState(ctx context.Context, g *Globals) (executor.Store, func(), error) 
 	}
 	r, err := be.Open(ctx, g.Workspace)
 	if err != nil {
+		be.Close()
+		return nil, nil, err
+	}
+	if _, err := checkBinding(ctx, g, r, spec, false); err != nil {
+		r.Close()
 		be.Close()
 		return nil, nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -316,4 +317,116 @@ func startEmulator(ctx context.Context, g *Globals) (*target, error) {
 	}
 	return &target{Name: "emulator", Remote: executor.NewBrokerRemote(client), RPM: emulator.DefaultRequestsPerMinute,
 		close: func() { tr.CloseIdleConnections(); srv.Close() }}, nil
+}
+
+// boundTarget is the target a workspace was applied against, as recorded
+// in state under state.MetaTarget. It holds no secret: the key id only as
+// its fingerprint.
+type boundTarget struct {
+	Kind string `json:"kind"`
+	URL  string `json:"url,omitempty"`
+	Key  string `json:"key,omitempty"`
+}
+
+func (t *targetSpec) bound() boundTarget {
+	if t.Kind == kindBuiltin {
+		return boundTarget{Kind: kindBuiltin}
+	}
+	return boundTarget{Kind: kindEndpoint, URL: t.BaseURL, Key: t.KeyFingerprint()}
+}
+
+func (b boundTarget) String() string {
+	if b.Kind == kindBuiltin {
+		return "the built-in emulator"
+	}
+	return fmt.Sprintf("%s (key %s)", b.URL, b.Key)
+}
+
+// hasLiveRecords reports whether state still records objects this
+// workspace created and has not destroyed.
+func hasLiveRecords(ctx context.Context, r state.Reader) (bool, error) {
+	recs, err := r.List(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, rec := range recs {
+		if strings.HasPrefix(rec.Address, "data.") || rec.Phase == state.PhaseDeleted || rec.Phase == state.PhaseFailed && rec.RemoteID == "" {
+			continue
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// checkBinding compares the target recorded for the workspace with this
+// run's. A workspace whose objects live on another target is refused
+// (exit 2): its records mean nothing here, and a destroy would forget
+// them. It returns true when the run should record its target: nothing is
+// recorded yet (state from before targets were recorded adopts the
+// current one), the workspace holds no live objects, or rebind is set.
+func checkBinding(ctx context.Context, g *Globals, r state.Reader, spec *targetSpec, rebind bool) (bool, error) {
+	meta, err := r.Metadata(ctx)
+	if err != nil {
+		return false, err
+	}
+	raw, ok := meta[state.MetaTarget]
+	if !ok {
+		return true, nil
+	}
+	var rec boundTarget
+	if err := json.Unmarshal([]byte(raw), &rec); err != nil {
+		return false, fmt.Errorf("workspace %s: recorded target %q: %w", g.Workspace, raw, err)
+	}
+	cur := spec.bound()
+	if rec == cur {
+		return false, nil
+	}
+	live, err := hasLiveRecords(ctx, r)
+	if err != nil {
+		return false, err
+	}
+	if !live || rebind {
+		return true, nil
+	}
+	where := "workspace " + g.Workspace
+	if g.StatePath != "" {
+		where += " in " + state.RedactDSN(g.StatePath)
+	}
+	var hint string
+	switch {
+	case cur.Kind == kindBuiltin && g.Target == "":
+		hint = fmt.Sprintf("no credentials are set: set %s and %s (and --endpoint) for %s, or use another --workspace/--state", broker.EnvKeyID, broker.EnvSecret, rec.URL)
+	case cur.Kind == kindBuiltin:
+		hint = fmt.Sprintf("drop --target emulator and use the credentials for %s, or use another --workspace/--state", rec.URL)
+	case rec.Kind == kindBuiltin:
+		hint = "its objects are not there: use --target emulator, or another --workspace/--state"
+	case rec.URL == cur.URL:
+		hint = "use the key it was applied with, or another --workspace/--state (after rotating keys of the same broker account, apply --rebind-target records the new key)"
+	default:
+		hint = "use the endpoint and credentials it was applied with, or another --workspace/--state"
+	}
+	return false, &UsageError{Err: fmt.Errorf("%s was applied against %s; this run targets %s: %s", where, rec, cur, hint)}
+}
+
+// recordTarget stores spec as the workspace's target. State from before
+// targets were recorded adopts this run's, with a notice when it already
+// records objects (they are assumed to live on this target).
+func recordTarget(ctx context.Context, g *Globals, w state.Workspace, spec *targetSpec) error {
+	meta, err := w.Metadata(ctx)
+	if err != nil {
+		return err
+	}
+	if _, had := meta[state.MetaTarget]; !had {
+		if live, err := hasLiveRecords(ctx, w); err == nil && live {
+			fmt.Fprintf(g.Stderr, "brokerctl: workspace %s has no recorded target (state from an older brokerctl); recording %s\n", g.Workspace, spec.bound())
+		}
+	}
+	b, err := json.Marshal(spec.bound())
+	if err != nil {
+		return err
+	}
+	if err := w.SetMetadata(ctx, state.MetaTarget, string(b)); err != nil {
+		return fmt.Errorf("record the target in state: %w", err)
+	}
+	return nil
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/brokerctl/brokerctl/pkg/broker"
 	"github.com/brokerctl/brokerctl/pkg/emulator"
+	"github.com/brokerctl/brokerctl/pkg/state"
 )
 
 // soloManifest declares one account and reads the built-in emulator's
@@ -371,5 +372,124 @@ func TestTargetEndpointContradictions(t *testing.T) {
 	first, _, _ := strings.Cut(out, "\n")
 	if code != 0 || !strings.Contains(first, `"type":"target"`) || !strings.Contains(first, `"url":"`+srv.URL+`"`) {
 		t.Errorf("--json: exit %d, first event %s", code, first)
+	}
+}
+
+// QA F18: state belongs to the target it was applied against. A run that
+// would use another (here: the built-in emulator because the credentials
+// are missing) is refused with exit 2 before anything is started, sent or
+// written; the objects stay live on the API.
+func TestStateBoundToTarget(t *testing.T) {
+	srv, api := standalone(t)
+	c := newCLIEnv(t)
+	c.creds("QASECRETxyz123")
+	if code, out, errs := c.run("--endpoint", srv.URL, "apply", "-f", "solo.yaml"); code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errs)
+	}
+	_, listBefore, _ := c.run("state", "list")
+	statuses := accountStatuses(t, api)
+	sent := srv.Emulator.Stats().Requests
+
+	delete(c.env, "APCA_API_KEY_ID")
+	delete(c.env, "APCA_API_SECRET_KEY")
+	prefix := "workspace default was applied against " + srv.URL + " (key QAKE…#"
+	for _, args := range [][]string{
+		{"destroy", "-f", "solo.yaml"},
+		{"apply", "-f", "solo.yaml"},
+		{"plan", "-f", "solo.yaml"},
+		{"--target", "emulator", "destroy", "-f", "solo.yaml"},
+	} {
+		code, _, errs := c.run(args...)
+		if code != 2 || !strings.Contains(errs, prefix) || !strings.Contains(errs, "this run targets the built-in emulator: ") ||
+			!strings.Contains(errs, "or use another --workspace/--state") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q...", args, code, errs, prefix)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(".brokerctl", "emulator-default.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the built-in emulator was started for a workspace of another target (%v)", err)
+	}
+	// Another key on the same endpoint is another target too.
+	c.env["APCA_API_KEY_ID"], c.env["APCA_API_SECRET_KEY"] = "OTHERKEY01", "QASECRETxyz123"
+	code, _, errs := c.run("--endpoint", srv.URL, "plan", "-f", "solo.yaml")
+	if code != 2 || !strings.Contains(errs, "this run targets "+srv.URL+" (key OTHE…#") || !strings.Contains(errs, "--rebind-target") {
+		t.Errorf("other key: exit %d, stderr %q", code, errs)
+	}
+	if got := srv.Emulator.Stats().Requests - sent; got != 0 {
+		t.Errorf("refused runs sent %d requests", got)
+	}
+	if _, listAfter, _ := c.run("state", "list"); listAfter != listBefore {
+		t.Errorf("state changed:\nbefore %s\nafter  %s", listBefore, listAfter)
+	}
+	if got := accountStatuses(t, api); fmt.Sprint(got) != fmt.Sprint(statuses) {
+		t.Errorf("accounts changed: before %v after %v", statuses, got)
+	}
+	// The right target still works, and a destroy closes the account.
+	c.creds("QASECRETxyz123")
+	if code, out, errs := c.run("--endpoint", srv.URL, "destroy", "--yes", "-f", "solo.yaml"); code != 0 || !strings.Contains(out, "closed") {
+		t.Fatalf("destroy on the bound target: exit %d\n%s\n%s", code, out, errs)
+	}
+	// Nothing live is left: the workspace may move to another target.
+	delete(c.env, "APCA_API_KEY_ID")
+	delete(c.env, "APCA_API_SECRET_KEY")
+	if code, out, errs := c.run("apply", "-f", "solo.yaml"); code != 0 || !strings.Contains(out, "1 added") {
+		t.Fatalf("apply on the emulator after a full destroy: exit %d\n%s\n%s", code, out, errs)
+	}
+	// ...and now belongs to the built-in emulator.
+	c.creds("QASECRETxyz123")
+	code, _, errs = c.run("--endpoint", srv.URL, "apply", "-f", "solo.yaml")
+	if want := "workspace default was applied against the built-in emulator; this run targets " + srv.URL; code != 2 || !strings.Contains(errs, want) {
+		t.Errorf("exit %d, stderr %q; want 2 and %q", code, errs, want)
+	}
+}
+
+// State written before targets were recorded adopts the target of the
+// next apply (with a notice), and is bound from then on.
+func TestLegacyStateAdoptsTarget(t *testing.T) {
+	c := newCLIEnv(t)
+	if code, out, errs := c.run("apply", "-f", "solo.yaml"); code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errs)
+	}
+	ctx := context.Background()
+	be, err := state.Open(ctx, filepath.Join(".brokerctl", "default.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := be.Lock(ctx, "default", state.NewLockInfo("test", "test"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := w.Metadata(ctx); m[state.MetaTarget] != `{"kind":"builtin-emulator"}` {
+		t.Errorf("recorded target = %q", m[state.MetaTarget])
+	}
+	if err := w.SetMetadata(ctx, state.MetaTarget, ""); err != nil { // as an older brokerctl left it
+		t.Fatal(err)
+	}
+	w.Close()
+	be.Close()
+	code, _, errs := c.run("apply", "-f", "solo.yaml")
+	if code != 0 || !strings.Contains(errs, "workspace default has no recorded target (state from an older brokerctl); recording the built-in emulator") {
+		t.Fatalf("legacy apply: exit %d, stderr %q", code, errs)
+	}
+	srv, _ := standalone(t)
+	c.creds("QASECRETxyz123")
+	if code, _, errs := c.run("--endpoint", srv.URL, "destroy", "--yes", "-f", "solo.yaml"); code != 2 || !strings.Contains(errs, "applied against the built-in emulator") {
+		t.Errorf("after adoption: exit %d, stderr %q", code, errs)
+	}
+}
+
+// The binding holds with a shared PostgreSQL state too.
+func TestStateBoundToTargetPostgres(t *testing.T) {
+	dsn := pgTestDSN(t)
+	srv, _ := standalone(t)
+	c := newCLIEnv(t)
+	c.creds("QASECRETxyz123")
+	if code, out, errs := c.run("--endpoint", srv.URL, "apply", "-f", "solo.yaml", "--state", dsn); code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errs)
+	}
+	delete(c.env, "APCA_API_KEY_ID")
+	delete(c.env, "APCA_API_SECRET_KEY")
+	code, _, errs := c.run("destroy", "-f", "solo.yaml", "--state", dsn)
+	if code != 2 || !strings.Contains(errs, "was applied against "+srv.URL) || strings.Contains(errs, "password") {
+		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 }
