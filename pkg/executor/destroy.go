@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -237,7 +238,7 @@ func (e *Engine) remove(ctx context.Context, rec Record) (string, error) {
 			return "", err
 		}
 		var err error
-		what, err = e.end(ctx, rec)
+		what, err = e.end(ctx, &rec)
 		if err != nil {
 			rec.Error = errText(err)
 			if IsCredentialsError(err) {
@@ -251,18 +252,34 @@ func (e *Engine) remove(ctx context.Context, rec Record) (string, error) {
 	return what, e.put(ctx, rec)
 }
 
+// endStatuses are the statuses the API documents for an object destroy
+// has closed, deleted or canceled; destroy records them without reading
+// the object again.
+var endStatuses = map[string]string{
+	"accounts":           "ACCOUNT_CLOSED",
+	"ach_relationships":  "CANCELED",
+	"bank_relationships": "CANCELED",
+	"transfers":          "CANCELED",
+	"journals":           "canceled",
+	"batch_journals":     "canceled",
+	"orders":             "canceled",
+}
+
 // end cancels, deletes or closes one remote object, skipping objects whose
-// status can no longer be undone.
-func (e *Engine) end(ctx context.Context, rec Record) (string, error) {
+// status can no longer be undone. It sets rec's status (and its object's)
+// to what it found or caused: the status of an object left as is, the
+// closed or canceled status after a request, empty for an object gone.
+func (e *Engine) end(ctx context.Context, rec *Record) (string, error) {
 	obj, err := e.remote.Get(ctx, rec.Kind, rec.AccountID, rec.RemoteID)
 	if errors.Is(err, ErrGone) {
+		setEndStatus(rec, nil, "")
 		return "already gone", nil
 	}
 	if err != nil {
 		return "", err
 	}
 	st := StatusOf(obj)
-	rec.Status = st
+	setEndStatus(rec, obj, st)
 	if open, ok := openStatuses[rec.Kind]; ok && !containsFold(open, st) {
 		return fmt.Sprintf("left as is (%s cannot be undone)", st), nil
 	}
@@ -271,10 +288,12 @@ func (e *Engine) end(ctx context.Context, rec Record) (string, error) {
 	}
 	if err := e.remote.Remove(ctx, rec.Kind, rec.AccountID, rec.RemoteID); err != nil {
 		if errors.Is(err, ErrGone) {
+			setEndStatus(rec, nil, "")
 			return "already gone", nil
 		}
 		return "", err
 	}
+	setEndStatus(rec, obj, endStatuses[rec.Kind])
 	switch rec.Kind {
 	case "accounts":
 		return "closed", nil
@@ -299,7 +318,7 @@ func (e *Engine) removeForReplace(ctx context.Context, n *Node) error {
 		if err := e.put(ctx, rec); err != nil {
 			return err
 		}
-		if _, err := e.end(ctx, rec); err != nil {
+		if _, err := e.end(ctx, &rec); err != nil {
 			return fmt.Errorf("replace %s: end the old object: %w", n.Addr, err)
 		}
 	}
@@ -309,6 +328,23 @@ func (e *Engine) removeForReplace(ctx context.Context, n *Node) error {
 	e.mu.Unlock()
 	rec.Phase = PhaseDeleted
 	return e.put(ctx, rec)
+}
+
+// setEndStatus records status as rec's status and in its object: the
+// object read (obj) if any, else the recorded one; nil obj and an empty
+// status (the object is gone) keep the recorded object for reference.
+func setEndStatus(rec *Record, obj Object, status string) {
+	rec.Status = status
+	if obj == nil && status == "" {
+		return
+	}
+	if obj != nil {
+		rec.Object = storedObject(obj)
+	}
+	if rec.Object != nil {
+		rec.Object = maps.Clone(rec.Object)
+		rec.Object["status"] = status
+	}
 }
 
 func containsFold(list []string, s string) bool {

@@ -168,3 +168,24 @@ func TestDestroyTargetsTakesDependents(t *testing.T) {
 		t.Fatalf("unknown address: err %v", err)
 	}
 }
+
+// Destroy records the status it caused (or found, for what it leaves), so
+// state list does not keep showing the last apply's.
+func TestDestroyRecordsEndStatus(t *testing.T) {
+	ctx := context.Background()
+	r, st := newFakeRemote(), newMemStore()
+	r.initial = map[string]string{"accounts": "ACTIVE", "ach_relationships": "APPROVED", "orders": "new", "transfers": "COMPLETE", "journals": "pending"}
+	if res, err := New(r, st, seedNodes(), nil, testOpts()).Apply(ctx); err != nil || res.Err() != nil {
+		t.Fatalf("apply: %v %v", err, res.Err())
+	}
+	if res, err := New(r, st, seedNodes(), nil, testOpts()).Destroy(ctx); err != nil || res.Err() != nil {
+		t.Fatalf("destroy: %v %v", err, res.Err())
+	}
+	want := map[string]string{"accounts.a": "ACCOUNT_CLOSED", "ach_relationships.a": "CANCELED", "orders.a": "canceled", "transfers.a": "COMPLETE", "journals.a": "canceled"}
+	for addr, status := range want {
+		rec, _, _ := st.Get(ctx, addr)
+		if rec.Phase != PhaseDeleted || rec.Status != status || rec.Object["status"] != status {
+			t.Errorf("%s: phase %s status %q object status %v, want deleted %s", addr, rec.Phase, rec.Status, rec.Object["status"], status)
+		}
+	}
+}
