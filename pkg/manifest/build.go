@@ -105,6 +105,8 @@ func (l *loader) buildBlock(cfg *Config, b *block) {
 	var wait *Wait
 	var lc Lifecycle
 	var importNode *cnode
+	l.cur = b
+	defer func() { l.cur = nil }()
 	for i, k := range b.fields {
 		name, v := k.Value, b.vals[i]
 		path := joinPath(base, name)

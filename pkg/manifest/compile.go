@@ -39,6 +39,7 @@ type cnode struct {
 	keys []string
 	kids []*cnode
 	list bool
+	lc   *leafCheck // how checkValue checks this field, once looked up
 }
 
 // instCtx is the for_each/count instance being evaluated.
@@ -121,7 +122,11 @@ func (l *loader) compileDepth(file string, n *yaml.Node, path string, ptr []stri
 		}
 	}
 	var refs []posRef
-	c.val, refs, _ = l.evalTemplate(t, path, nil)
+	var ok bool
+	c.val, refs, ok = l.evalTemplate(t, path, nil)
+	if ok && len(refs) == 0 && mode == compileBody {
+		c.val = l.checkStatic(c, t, c.val)
+	}
 	c.refs = withField(refs, ptr)
 	return c
 }

@@ -112,32 +112,70 @@ func plainStringSchema(m map[string]any) bool {
 
 // checkLeaf validates a value that came from each or count (a CSV cell,
 // say) against the schema of the field it lands in, and reports the error
-// at the cell when the value is exactly ${each.value.FIELD}.
-//
-// A CSV cell is always a string: when the field takes a boolean or a
-// number and not a string, a whole-string ${each.value.FIELD} (or var, env)
-// of "true"/"false" or a number is converted, so disclosures can come from
-// a CSV. It returns the value to use.
+// at the cell when the value is exactly ${each.value.FIELD}, with the
+// instance's address. It returns the value to use (see checkValue).
 func (l *loader) checkLeaf(c *cnode, v any, ctx *instCtx) any {
 	if len(c.ptr) == 0 || ctx.b.addr.Data {
 		return v
 	}
-	if s, ok := v.(string); ok && strings.Contains(s, "${") {
+	// Where to report is worked out only on error: building the instance
+	// address for each of 100,000s of valid cells would double the time.
+	where := func() (Pos, string) {
+		pos := c.pos
+		if len(c.tmpl.parts) == 1 && c.tmpl.parts[0].e.kind == exprEach && len(c.tmpl.parts[0].e.path) == 2 {
+			if p, ok := ctx.in.posOfField(ctx.b, c.tmpl.parts[0].e.path[1]); ok {
+				pos = p
+			}
+		}
+		path := c.path
+		if base := ctx.b.addr.String(); ctx.b.multi && strings.HasPrefix(path, base) {
+			path = ctx.b.addr.WithKey(ctx.in.key).String() + path[len(base):]
+		}
+		return pos, path
+	}
+	return l.checkValue(ctx.b.addr.Kind, c, c.tmpl, v, where)
+}
+
+// checkStatic validates a value substituted from variables or env (no
+// each, count or reference) in a body field of the block being built,
+// reported at the template.
+func (l *loader) checkStatic(c *cnode, t *Template, v any) any {
+	if l.cur == nil || l.cur.addr.Data || len(c.ptr) == 0 {
 		return v
 	}
-	key := string(ctx.b.addr.Kind) + "\x00" + normalizedPtr(c.ptr)
-	var lc *leafCheck
-	if cached, ok := leafCache.Load(key); ok {
-		lc = cached.(*leafCheck)
-	} else {
-		lc = &leafCheck{}
-		if ptr := leafPointer(ctx.b.addr.Kind, c.ptr); ptr != "" {
-			lc.sch, _ = subschema(ptr)
-			raw := rawSchemaAt(SchemaURL + "#" + ptr)
-			lc.anyString = plainStringSchema(raw)
-			lc.wantBool, lc.wantNumber = scalarWants(raw)
+	return l.checkValue(l.cur.addr.Kind, c, t, v, func() (Pos, string) { return c.pos, c.path })
+}
+
+// checkValue validates a substituted value v of template t against the
+// schema of the body field at ptr of kind k: type, enum, pattern, format
+// (decimal, > 0, date...), and adds a diagnostic for each problem at the
+// position and path where() gives.
+//
+// A CSV cell or a --var is always a string: when the field takes a boolean
+// or a number and not a string, a whole-string template of "true"/"false"
+// or a number is converted, so disclosures can come from a CSV. It returns
+// the value to use.
+func (l *loader) checkValue(k Kind, c *cnode, t *Template, v any, where func() (Pos, string)) any {
+	if s, ok := v.(string); ok && strings.Contains(s, "${") {
+		return v // a reference to another resource: known only at apply
+	}
+	ptr := c.ptr
+	lc := c.lc
+	if lc == nil {
+		key := string(k) + "\x00" + normalizedPtr(ptr)
+		if cached, ok := leafCache.Load(key); ok {
+			lc = cached.(*leafCheck)
+		} else {
+			lc = &leafCheck{}
+			if sp := leafPointer(k, ptr); sp != "" {
+				lc.sch, _ = subschema(sp)
+				raw := rawSchemaAt(SchemaURL + "#" + sp)
+				lc.anyString = plainStringSchema(raw)
+				lc.wantBool, lc.wantNumber = scalarWants(raw)
+			}
+			leafCache.Store(key, lc)
 		}
-		leafCache.Store(key, lc)
+		c.lc = lc // a block's instances share the node: look it up once
 	}
 	if lc.sch == nil {
 		return v
@@ -146,7 +184,7 @@ func (l *loader) checkLeaf(c *cnode, v any, ctx *instCtx) any {
 		if lc.anyString {
 			return v // every string is valid: skip the validator's allocations
 		}
-		if len(c.tmpl.parts) == 1 && c.tmpl.parts[0].e != nil {
+		if len(t.parts) == 1 && t.parts[0].e != nil {
 			switch {
 			case lc.wantBool && strings.EqualFold(s, "true"):
 				v = true
@@ -165,19 +203,9 @@ func (l *loader) checkLeaf(c *cnode, v any, ctx *instCtx) any {
 	if !ok {
 		return v
 	}
-	pos := c.pos
-	if len(c.tmpl.parts) == 1 && c.tmpl.parts[0].e.kind == exprEach && len(c.tmpl.parts[0].e.path) == 2 {
-		if p, ok := ctx.in.posOfField(ctx.b, c.tmpl.parts[0].e.path[1]); ok {
-			pos = p
-		}
-	}
-	base := ctx.b.addr.String()
-	path := c.path
-	if ctx.b.multi && strings.HasPrefix(path, base) {
-		path = ctx.b.addr.WithKey(ctx.in.key).String() + path[len(base):]
-	}
+	pos, path := where()
 	for _, leaf := range schemaLeaves(ve) {
-		summary, sugg := schemaMessage(leaf, v, c.ptr)
+		summary, sugg := schemaMessage(leaf, v, ptr)
 		l.diags = append(l.diags, Diagnostic{Pos: pos, Path: path, Summary: summary, Suggestion: sugg})
 	}
 	return v

@@ -28,6 +28,8 @@ type loader struct {
 	fieldOK map[string]fieldCheck // cache of reference field path checks
 
 	csvCache map[string]*block // blocks by CSV file and key column, to share parsed rows
+
+	cur *block // the block whose body buildBlock is compiling, for checkStatic
 }
 
 type fieldCheck struct {
