@@ -59,6 +59,7 @@ func runPlan(ctx context.Context, g *Globals, o *applyOptions, detailed bool) er
 	if err != nil {
 		return planError(detailed, err)
 	}
+	announceTarget(g, spec, nil, o.JSON)
 	cfg, err := loadManifest(g, o)
 	if err != nil {
 		return planError(detailed, err)

@@ -253,12 +253,16 @@ func reachReason(err error) string {
 }
 
 // announceTarget says where requests go: one line on stderr under
-// --debug, one "target" event with --json.
+// --debug, one "target" event with --json. t is nil for plan, which
+// starts nothing.
 func announceTarget(g *Globals, spec *targetSpec, t *target, jsonOut bool) {
 	url := spec.BaseURL
 	if spec.Kind == kindBuiltin {
-		if br, ok := t.Remote.(*executor.BrokerRemote); ok {
-			url = br.Client().BaseURL()
+		url = "(built-in, not started)"
+		if t != nil {
+			if br, ok := t.Remote.(*executor.BrokerRemote); ok {
+				url = br.Client().BaseURL()
+			}
 		}
 	}
 	line := fmt.Sprintf("target: %s %s key %s", spec.Name, url, spec.KeyFingerprint())
@@ -266,6 +270,9 @@ func announceTarget(g *Globals, spec *targetSpec, t *target, jsonOut bool) {
 		fmt.Fprintln(g.Stderr, line)
 	}
 	if jsonOut {
+		if t == nil && spec.Kind == kindBuiltin {
+			url = ""
+		}
 		ev := struct {
 			Level   string    `json:"@level"`
 			Message string    `json:"@message"`

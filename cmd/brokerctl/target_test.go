@@ -493,3 +493,16 @@ func TestStateBoundToTargetPostgres(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 }
+
+// plan names its target under --debug and --json too.
+func TestPlanAnnouncesTarget(t *testing.T) {
+	c := newCLIEnv(t)
+	code, _, errs := c.run("--debug", "plan", "-f", "solo.yaml")
+	if first, _, _ := strings.Cut(errs, "\n"); code != 0 || !strings.HasPrefix(first, "target: emulator (built-in, not started) key CKEM…#") {
+		t.Errorf("plan --debug: exit %d, first stderr line %q", code, first)
+	}
+	code, out, _ := c.run("plan", "-f", "solo.yaml", "--json")
+	if first, _, _ := strings.Cut(out, "\n"); code != 0 || !strings.Contains(first, `"type":"target"`) || !strings.Contains(first, `"kind":"builtin-emulator"`) {
+		t.Errorf("plan --json: exit %d, first event %s", code, first)
+	}
+}
