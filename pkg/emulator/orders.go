@@ -24,21 +24,26 @@ const (
 	ordFilled   = "filled"
 	ordCanceled = "canceled"
 	ordExpired  = "expired"
+	ordPartial  = "partially_filled"
 )
 
-// validateOrder runs the request type's Validate, then the emulator's own
-// limits (simple orders on long positions only, fractional shares only for
-// market day orders).
+// validateOrder runs the order-class rules, the request type's Validate,
+// then the emulator's own limits (long positions only, trailing stops day
+// or gtc, fractional shares only for market day orders).
 func validateOrder(req *broker.OrderCreateRequest) error {
 	req.Side = broker.OrderSide(strings.ToLower(string(req.Side)))
 	req.Type = broker.OrderType(strings.ToLower(string(req.Type)))
 	req.TimeInForce = broker.TimeInForce(strings.ToLower(string(req.TimeInForce)))
+	req.OrderClass = broker.OrderClass(strings.ToLower(string(req.OrderClass)))
+	if err := classPrecheck(req); err != nil {
+		return err
+	}
 	if err := req.Validate(); err != nil {
 		return validationFrom(err)
 	}
 	switch {
-	case req.OrderClass != "" && req.OrderClass != broker.OrderClassSimple:
-		return validation("order_class: %s orders are not supported by the emulator", req.OrderClass)
+	case req.Type == broker.OrderTypeTrailingStop && req.TimeInForce != "day" && req.TimeInForce != "gtc":
+		return validation("time_in_force: trailing_stop orders must be day or gtc (got %s)", req.TimeInForce)
 	case req.Side != "buy" && req.Side != "sell":
 		return validation("side: %s is not supported by the emulator (buy or sell)", req.Side)
 	case req.Qty != nil && !req.Qty.Dec().IsInteger() && (req.Type != "market" || req.TimeInForce != "day"):
@@ -71,7 +76,7 @@ func (e *Emulator) createOrder(w http.ResponseWriter, r *http.Request) error {
 		e.mu.Unlock()
 		return err
 	}
-	out := e.orderWire(o)
+	out := e.orderWireNested(o)
 	e.mu.Unlock()
 	e.created("order")
 	writeJSON(w, http.StatusOK, out)
@@ -86,13 +91,18 @@ func (e *Emulator) placeOrderLocked(a *account, req *broker.OrderCreateRequest, 
 	if req.ClientOrderID != "" && a.clientOrderIDs[req.ClientOrderID] != nil {
 		return nil, validation("client_order_id must be unique")
 	}
+	if err := checkClassLocked(a, req, as); err != nil {
+		return nil, err
+	}
 	now := e.now()
 	o := &order{ID: uuid.NewString(), AccountID: a.ID, ClientOrderID: req.ClientOrderID, CreatedAt: now,
 		UpdatedAt: now, SubmittedAt: now, AssetID: as.ID, Symbol: as.Symbol, Notional: text(req.Notional),
 		Qty: text(req.Qty), FilledQty: "0", Type: string(req.Type), Side: string(req.Side),
 		TimeInForce: string(req.TimeInForce), LimitPrice: text(req.LimitPrice), StopPrice: text(req.StopPrice),
 		Status: ordAccepted, ExtendedHours: req.ExtendedHours, Commission: text(req.Commission),
-		PositionIntent: req.PositionIntent}
+		PositionIntent: req.PositionIntent, OrderClass: string(req.OrderClass), TrailPrice: text(req.TrailPrice),
+		TrailPercent: text(req.TrailPercent)}
+	trailingStop(o, as.Price)
 	if o.ClientOrderID == "" {
 		o.ClientOrderID = uuid.NewString()
 	}
@@ -143,6 +153,10 @@ func (e *Emulator) placeOrderLocked(a *account, req *broker.OrderCreateRequest, 
 	e.st.Orders = append(e.st.Orders, o)
 	e.st.orders[o.ID] = o
 	a.clientOrderIDs[o.ClientOrderID] = o
+	switch req.OrderClass {
+	case broker.OrderClassBracket, broker.OrderClassOCO, broker.OrderClassOTO:
+		e.addLegsLocked(a, o, req, now)
+	}
 	e.publishTrade(o, ordAccepted, now, nil)
 	e.scheduleOrderLocked(o, now)
 	return o, nil
@@ -166,13 +180,13 @@ func marketable(o *order, price decimal.Decimal) bool {
 		return true
 	case "limit":
 		return (buy && price.LessThanOrEqual(lim)) || (!buy && price.GreaterThanOrEqual(lim))
-	case "stop":
+	case "stop", "trailing_stop":
 		return (buy && price.GreaterThanOrEqual(stop)) || (!buy && price.LessThanOrEqual(stop))
 	case "stop_limit":
 		trig := (buy && price.GreaterThanOrEqual(stop)) || (!buy && price.LessThanOrEqual(stop))
 		return trig && ((buy && price.LessThanOrEqual(lim)) || (!buy && price.GreaterThanOrEqual(lim)))
 	}
-	return false // trailing stops never trigger on a fixed price
+	return false
 }
 
 // scheduleOrderLocked: accepted → new; then fill if marketable, else
@@ -189,29 +203,51 @@ func (e *Emulator) scheduleOrderLocked(o *order, now time.Time) {
 			e.setOrderStatus(o, ordNew, due, nil)
 			e.scheduleOrderLocked(o, due)
 		})
-	case ordNew:
-		as := e.prices.heldAsset(o.Symbol, e.st.accounts[o.AccountID].Positions[o.Symbol])
-		switch {
-		case marketable(o, as.Price):
-			e.after(now, orderFillDelay, func(due time.Time) {
-				if o := e.st.orders[id]; o != nil && o.Status == ordNew {
-					e.fillOrderLocked(o, as.Price, due)
-				}
-			})
-		case o.TimeInForce == "ioc" || o.TimeInForce == "fok":
-			e.after(now, orderFillDelay, func(due time.Time) {
-				if o := e.st.orders[id]; o != nil && o.Status == ordNew {
-					e.endOrderLocked(o, ordCanceled, due)
-				}
-			})
-		case o.TimeInForce == "day" || o.TimeInForce == "opg" || o.TimeInForce == "cls":
-			e.at(endOfDay(now), func(due time.Time) {
-				if o := e.st.orders[id]; o != nil && o.Status == ordNew {
-					e.endOrderLocked(o, ordExpired, due)
-				}
-			})
+	case ordNew, ordPartial, ordHeld:
+		if e.working(o) {
+			e.workLocked(o, now)
 		}
 	}
+}
+
+// workLocked fills o if the price allows, else cancels it (ioc/fok),
+// expires it at end of day (day) or lets it rest (gtc).
+func (e *Emulator) workLocked(o *order, now time.Time) {
+	id := o.ID
+	if e.tryFillLocked(o, now) {
+		return
+	}
+	switch o.TimeInForce {
+	case "ioc", "fok":
+		e.after(now, orderFillDelay, func(due time.Time) {
+			if o := e.st.orders[id]; o != nil && e.working(o) {
+				e.endOrderLocked(o, ordCanceled, due)
+			}
+		})
+	case "day", "opg", "cls":
+		e.at(endOfDay(now), func(due time.Time) {
+			if o := e.st.orders[id]; o != nil && e.working(o) {
+				e.endOrderLocked(o, ordExpired, due)
+			}
+		})
+	}
+}
+
+// tryFillLocked schedules o's fill at the current price when it is
+// marketable (trailing stops first follow the price).
+func (e *Emulator) tryFillLocked(o *order, now time.Time) bool {
+	as := e.prices.heldAsset(o.Symbol, e.st.accounts[o.AccountID].Positions[o.Symbol])
+	trailingStop(o, as.Price)
+	if !marketable(o, as.Price) {
+		return false
+	}
+	id := o.ID
+	e.after(now, orderFillDelay, func(due time.Time) {
+		if o := e.st.orders[id]; o != nil && e.working(o) {
+			e.fillOrderLocked(o, as.Price, due)
+		}
+	})
+	return true
 }
 
 // fillOrderLocked fills o completely at price, moving cash and shares.
@@ -242,6 +278,11 @@ func (e *Emulator) fillOrderLocked(o *order, price decimal.Decimal, at time.Time
 	}
 	e.setOrderStatus(o, ordFilled, at, &tradeDetail{Price: price.String(), Qty: qty.String(), PositionQty: pos,
 		SettleDate: at.UTC().AddDate(0, 0, 1).Format(time.DateOnly)})
+	if o.ParentID == "" && len(o.LegIDs) > 0 && o.OrderClass != string(broker.OrderClassOCO) {
+		e.activateLegsLocked(o, at)
+	} else {
+		e.endGroupLocked(o, at)
+	}
 }
 
 // endOrderLocked cancels or expires o, releasing what it held.
@@ -253,6 +294,7 @@ func (e *Emulator) endOrderLocked(o *order, status string, at time.Time) {
 		o.ExpiredAt = at
 	}
 	e.setOrderStatus(o, status, at, nil)
+	e.endGroupLocked(o, at)
 }
 
 var tradeEventName = map[string]string{ordAccepted: "accepted", ordNew: "new", ordFilled: "fill",

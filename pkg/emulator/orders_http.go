@@ -42,7 +42,19 @@ func (e *Emulator) orderWire(o *order) broker.Order {
 		Side: broker.OrderSide(o.Side), TimeInForce: broker.TimeInForce(o.TimeInForce), LimitPrice: optDec(o.LimitPrice),
 		StopPrice: optDec(o.StopPrice), Status: broker.OrderStatus(o.Status), ExtendedHours: o.ExtendedHours,
 		Commission: optDec(o.Commission), PositionIntent: o.PositionIntent, ReplacedAt: optTime(o.ReplacedAt),
-		ReplacedBy: optStr(o.ReplacedBy), Replaces: optStr(o.Replaces)}
+		ReplacedBy: optStr(o.ReplacedBy), Replaces: optStr(o.Replaces), OrderClass: broker.OrderClass(o.OrderClass),
+		TrailPrice: optDec(o.TrailPrice), TrailPercent: optDec(o.TrailPercent), HWM: optDec(o.HWM)}
+}
+
+// orderWireNested is orderWire with the legs of a group's parent in legs.
+func (e *Emulator) orderWireNested(o *order) broker.Order {
+	w := e.orderWire(o)
+	for _, id := range o.LegIDs {
+		if l := e.st.orders[id]; l != nil {
+			w.Legs = append(w.Legs, e.orderWire(l))
+		}
+	}
+	return w
 }
 
 // orderFor finds the account's order by id. e.mu must be held.
@@ -67,6 +79,9 @@ func (e *Emulator) getOrder(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := e.orderWire(o)
+	if nested, _ := strconv.ParseBool(r.URL.Query().Get("nested")); nested {
+		out = e.orderWireNested(o)
+	}
 	e.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -96,7 +111,7 @@ func (e *Emulator) getOrderByClientID(w http.ResponseWriter, r *http.Request) er
 }
 
 func openOrder(status string) bool {
-	return status == ordAccepted || status == ordNew || status == "partially_filled" || status == "pending_new"
+	return status == ordAccepted || status == ordNew || status == ordPartial || status == "pending_new" || status == ordHeld
 }
 
 func (e *Emulator) cancelOrder(w http.ResponseWriter, r *http.Request) error {
@@ -182,6 +197,7 @@ func (e *Emulator) listOrders(w http.ResponseWriter, r *http.Request) error {
 		symbols = strings.Split(strings.ToUpper(s), ",")
 	}
 	side := q.Get("side")
+	nested, _ := strconv.ParseBool(q.Get("nested"))
 	e.mu.Lock()
 	e.runDueLocked()
 	a, err := e.accountFor(r)
@@ -200,7 +216,12 @@ func (e *Emulator) listOrders(w http.ResponseWriter, r *http.Request) error {
 		open := openOrder(o.Status)
 		if o.AccountID != a.ID || (status == "open" && !open) || (status == "closed" && open) ||
 			(!after.IsZero() && !o.SubmittedAt.After(after)) || (!until.IsZero() && !o.SubmittedAt.Before(until)) ||
-			(symbols != nil && !slices.Contains(symbols, o.Symbol)) || (side != "" && o.Side != side) {
+			(symbols != nil && !slices.Contains(symbols, o.Symbol)) || (side != "" && o.Side != side) ||
+			(nested && o.ParentID != "") {
+			continue
+		}
+		if nested {
+			out = append(out, e.orderWireNested(o))
 			continue
 		}
 		out = append(out, e.orderWire(o))

@@ -223,7 +223,18 @@ type order struct {
 	ExtendedHours  bool      `json:"extended_hours"`
 	Commission     string    `json:"commission,omitempty"`
 	PositionIntent string    `json:"position_intent,omitempty"`
-	// Hold is the cash reserved by an open buy order.
+	// OrderClass is "" or simple for single orders, else bracket, oco or oto.
+	OrderClass   string `json:"order_class,omitempty"`
+	TrailPrice   string `json:"trail_price,omitempty"`
+	TrailPercent string `json:"trail_percent,omitempty"`
+	// HWM is a trailing stop's high (sell) or low (buy) water mark.
+	HWM string `json:"hwm,omitempty"`
+	// ParentID links a leg to the order of its group that owns it; LegIDs
+	// lists a parent's legs (take-profit first).
+	ParentID string   `json:"parent_id,omitempty"`
+	LegIDs   []string `json:"leg_ids,omitempty"`
+	// Hold is the cash reserved by an open buy order, or the shares held
+	// by an open sell order (one order of a group holds for all of it).
 	Hold decimal.Decimal `json:"hold"`
 }
 
