@@ -313,6 +313,7 @@ func (c *Client) send(ctx context.Context, rc *retryablehttp.Client, method, pat
 		return resp, raw, ci, nil
 	}
 	apiErr := NewAPIError(method, path, resp.StatusCode, resp.Header, raw)
+	apiErr.Endpoint = c.baseURL
 	if resp.StatusCode >= 500 && !ci.replayable {
 		return nil, nil, nil, c.outcomeUnknown(method, path, apiErr)
 	}

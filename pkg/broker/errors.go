@@ -1,9 +1,11 @@
 package broker
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"regexp"
 	"strings"
@@ -26,10 +28,16 @@ type APIError struct {
 	Body       []byte // raw body; may carry extra keys such as available/symbol
 	Method     string // request method
 	Path       string // request path (no host, no query)
+	// Endpoint is the scheme://host[:port] that answered, when known (the
+	// client sets it): a body that is not the API's names where it came from.
+	Endpoint string
 }
 
 // Error reads well in a terminal:
-// "POST /v1/accounts: 409 Conflict (code 40910000): ... [request id X]".
+// "POST /v1/accounts: 409 Conflict (code 40910000): ... [request id X]", or
+// for a body that is not JSON (a proxy's HTML page, a server that is not
+// the Broker API): "POST /v1/accounts: 502 Bad Gateway: non-JSON body from
+// http://127.0.0.1:8080, not the Broker API?: "502 Bad Gateway"".
 func (e *APIError) Error() string {
 	var b strings.Builder
 	if e.Method != "" || e.Path != "" {
@@ -40,14 +48,72 @@ func (e *APIError) Error() string {
 	if e.Code != 0 {
 		fmt.Fprintf(&b, " (code %d)", e.Code)
 	}
-	if e.Message != "" {
+	if d := e.Detail(); d != "" {
 		b.WriteString(": ")
-		b.WriteString(e.Message)
+		b.WriteString(d)
 	}
 	if e.RequestID != "" {
 		fmt.Fprintf(&b, " [request id %s]", e.RequestID)
 	}
 	return b.String()
+}
+
+// Detail is the explanation part of Error: the API's message, or, for a
+// body that is not JSON, a note saying so and naming Endpoint, with the
+// body's first line of text (HTML tags dropped, bounded).
+func (e *APIError) Detail() string {
+	if !e.nonJSON() {
+		return e.Message
+	}
+	from := ""
+	if e.Endpoint != "" {
+		from = " from " + e.Endpoint
+	}
+	return fmt.Sprintf("non-JSON body%s, not the Broker API?: %q", from, firstTextLine(e.Body))
+}
+
+// nonJSON reports whether the body is something other than JSON: the
+// Broker API always answers errors with a JSON object.
+func (e *APIError) nonJSON() bool {
+	body := bytes.TrimSpace(e.Body)
+	return len(body) > 0 && !json.Valid(body)
+}
+
+// maxDetailText bounds the line of a non-JSON body Detail quotes.
+const maxDetailText = 160
+
+var (
+	scriptOrStyle = regexp.MustCompile(`(?is)<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->`)
+	htmlTag       = regexp.MustCompile(`(?s)<[^>]*>`)
+	spaces        = regexp.MustCompile(`[ \t\r\f\v]+`)
+)
+
+// firstTextLine returns the first non-blank line of text in body: HTML
+// markup, scripts and comments removed and entities decoded (so a proxy's
+// error page gives its title), spaces collapsed, cut at a rune boundary.
+func firstTextLine(body []byte) string {
+	text := string(body)
+	if strings.Contains(text, "<") {
+		text = scriptOrStyle.ReplaceAllString(text, "\n")
+		text = htmlTag.ReplaceAllString(text, "\n")
+		text = html.UnescapeString(text)
+	}
+	line := ""
+	for l := range strings.SplitSeq(text, "\n") {
+		if l = strings.TrimSpace(spaces.ReplaceAllString(l, " ")); l != "" {
+			line = l
+			break
+		}
+	}
+	line = strings.ToValidUTF8(line, "\uFFFD")
+	if len(line) > maxDetailText {
+		cut := maxDetailText
+		for cut > 0 && !utf8.RuneStart(line[cut]) {
+			cut--
+		}
+		line = line[:cut] + "…"
+	}
+	return line
 }
 
 // maxErrorText bounds how much of a non-JSON body ends up in Message.

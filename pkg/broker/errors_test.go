@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestAPIErrorDecoding(t *testing.T) {
@@ -48,8 +49,48 @@ func TestAPIErrorText(t *testing.T) {
 	if e.Error() != want {
 		t.Errorf("got  %q\nwant %q", e.Error(), want)
 	}
-	if got := NewAPIError("", "", 502, nil, []byte("oops")).Error(); got != "502 Bad Gateway: oops" {
+	if got := NewAPIError("", "", 502, nil, []byte("oops")).Error(); got != `502 Bad Gateway: non-JSON body, not the Broker API?: "oops"` {
 		t.Errorf("got %q", got)
+	}
+}
+
+// A body that is not the API's JSON error (a proxy's HTML page, another
+// server) is summarised by its first line of text and where it came from;
+// no "(code 0)" is printed when there is no Alpaca code.
+func TestAPIErrorNonJSONText(t *testing.T) {
+	nginx := "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.25.3</center>\r\n</body>\r\n</html>\r\n"
+	long := strings.Repeat("é", maxDetailText) // 2 bytes each: the cut falls mid-rune
+	tests := []struct {
+		name, endpoint, body, want string
+	}{
+		{"proxy page", "http://127.0.0.1:18090", "<html><body><h1>502 Bad Gateway</h1>" + strings.Repeat("x", 5000) + "</body></html>",
+			`POST /v1/accounts: 400 Bad Request: non-JSON body from http://127.0.0.1:18090, not the Broker API?: "502 Bad Gateway"`},
+		{"nginx page", "https://proxy.internal", nginx,
+			`POST /v1/accounts: 400 Bad Request: non-JSON body from https://proxy.internal, not the Broker API?: "502 Bad Gateway"`},
+		{"doctype, style, script and entities", "", "<!DOCTYPE html><!-- x --><style>body{}</style><script>var a = 1 < 2;</script>\n<p>  Access   &amp; denied </p>",
+			`POST /v1/accounts: 400 Bad Request: non-JSON body, not the Broker API?: "Access & denied"`},
+		{"plain text from another server", "http://localhost:8080", "404 page not found\n",
+			`POST /v1/accounts: 400 Bad Request: non-JSON body from http://localhost:8080, not the Broker API?: "404 page not found"`},
+		{"first non-blank line", "", "\n\n   \nfirst\nsecond",
+			`POST /v1/accounts: 400 Bad Request: non-JSON body, not the Broker API?: "first"`},
+		{"long line bounded at a rune", "", long,
+			`POST /v1/accounts: 400 Bad Request: non-JSON body, not the Broker API?: "` + strings.Repeat("é", maxDetailText/2) + `…"`},
+		{"json error without code", "http://x", `{"message":"bad thing"}`, `POST /v1/accounts: 400 Bad Request: bad thing`},
+		{"json that is not the error object", "http://x", `{"error":"boom"}`, `POST /v1/accounts: 400 Bad Request: {"error":"boom"}`},
+		{"empty body", "http://x", "", `POST /v1/accounts: 400 Bad Request`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := NewAPIError("POST", "/v1/accounts", 400, nil, []byte(tt.body))
+			e.Endpoint = tt.endpoint
+			got := e.Error()
+			if got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+			if strings.Contains(got, "(code 0)") || !utf8.ValidString(got) || len(got) > 300 {
+				t.Errorf("bad text %q", got)
+			}
+		})
 	}
 }
 

@@ -96,6 +96,9 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
+	if e.Code == 0 {
+		return fmt.Sprintf("HTTP %d: %s", e.Status, e.Message)
+	}
 	return fmt.Sprintf("HTTP %d: %s (code %d)", e.Status, e.Message, e.Code)
 }
 

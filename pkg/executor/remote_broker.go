@@ -204,7 +204,7 @@ func classify(err error, create bool) error {
 		if ae.StatusCode == http.StatusNotFound {
 			return fmt.Errorf("%w: %s", ErrGone, ae.Error())
 		}
-		return &APIError{Status: ae.StatusCode, Code: int(ae.Code), Message: ae.Message}
+		return &APIError{Status: ae.StatusCode, Code: int(ae.Code), Message: ae.Detail()}
 	}
 	if create {
 		return &AmbiguousError{Err: err}
