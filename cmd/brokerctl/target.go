@@ -64,15 +64,6 @@ func keyFingerprint(id string) string {
 	return prefix + "…#" + hex.EncodeToString(sum[:4])
 }
 
-// Describe names the target for messages: "the built-in emulator" or
-// "https://broker-api.sandbox.alpaca.markets (key CKAB…#1a2b3c4d)".
-func (t *targetSpec) Describe() string {
-	if t.Kind == kindBuiltin {
-		return "the built-in emulator"
-	}
-	return fmt.Sprintf("%s (key %s)", t.BaseURL, t.KeyFingerprint())
-}
-
 // endpointSource names where the endpoint came from, for messages.
 func endpointSource(g *Globals, creds broker.Credentials) (value, source string) {
 	switch {
@@ -157,7 +148,6 @@ func resolveTarget(g *Globals) (*targetSpec, error) {
 // target is where requests go.
 type target struct {
 	Name   string
-	Spec   *targetSpec
 	Remote executor.Remote
 	RPM    int
 	close  func()
@@ -189,7 +179,6 @@ func connect(ctx context.Context, g *Globals, spec *targetSpec, yes, jsonOut boo
 		}
 		t, err := startEmulator(ctx, g)
 		if err == nil {
-			t.Spec = spec
 			announceTarget(g, spec, t, jsonOut)
 		}
 		return t, err
@@ -211,7 +200,7 @@ func connect(ctx context.Context, g *Globals, spec *targetSpec, yes, jsonOut boo
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	t := &target{Name: spec.Name, Spec: spec, Remote: executor.NewBrokerRemote(client), RPM: broker.DefaultRequestsPerMinute}
+	t := &target{Name: spec.Name, Remote: executor.NewBrokerRemote(client), RPM: broker.DefaultRequestsPerMinute}
 	announceTarget(g, spec, t, jsonOut)
 	if err := preflight(ctx, pf, spec); err != nil {
 		return nil, err
@@ -232,7 +221,7 @@ func preflight(ctx context.Context, c *broker.Client, spec *targetSpec) error {
 	}
 	var ae *broker.APIError
 	if errors.As(err, &ae) {
-		return &ExitError{Code: exitFailure, Err: fmt.Errorf("%s does not answer like the Broker API: %w", spec.BaseURL, err)}
+		return &ExitError{Code: exitFailure, Err: fmt.Errorf("pre-flight check of %s (GET /v1/accounts) failed: %w", spec.BaseURL, err)}
 	}
 	return &ExitError{Code: exitFailure, Err: fmt.Errorf("cannot reach %s: %s", spec.BaseURL, reachReason(err))}
 }

@@ -8,11 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -504,5 +507,26 @@ func TestPlanAnnouncesTarget(t *testing.T) {
 	code, out, _ := c.run("plan", "-f", "solo.yaml", "--json")
 	if first, _, _ := strings.Cut(out, "\n"); code != 0 || !strings.Contains(first, `"type":"target"`) || !strings.Contains(first, `"kind":"builtin-emulator"`) {
 		t.Errorf("plan --json: exit %d, first event %s", code, first)
+	}
+}
+
+// An endpoint that answers, but not with the Broker API's 2xx or 401,
+// fails the pre-flight with its answer, exit 1, nothing else sent.
+func TestPreflightReportsOtherAnswers(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"code":40410000,"message":"endpoint not found"}`))
+	}))
+	defer srv.Close()
+	c := newCLIEnv(t)
+	c.creds("x")
+	code, _, errs := c.run("--endpoint", srv.URL, "apply", "-f", "solo.yaml")
+	if code != 1 || !strings.Contains(errs, "pre-flight check of "+srv.URL+" (GET /v1/accounts) failed:") || !strings.Contains(errs, "endpoint not found") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Errorf("%d requests, want 1", n)
 	}
 }
