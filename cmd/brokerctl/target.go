@@ -217,6 +217,9 @@ func preflight(ctx context.Context, c *broker.Client, spec *targetSpec) error {
 	case err == nil:
 		return nil
 	case executor.IsCredentialsError(err):
+		if src := spec.Creds.Source; src != "" && src != "env" {
+			err = fmt.Errorf("%w (this key pair is key_id / secret_key in %s)", err, src)
+		}
 		return &ExitError{Code: exitFailure, Err: err}
 	}
 	var ae *broker.APIError

@@ -530,3 +530,17 @@ func TestPreflightReportsOtherAnswers(t *testing.T) {
 		t.Errorf("%d requests, want 1", n)
 	}
 }
+
+// A key pair from --config that is rejected names the file it came from.
+func TestRejectedConfigCredentialsNameTheFile(t *testing.T) {
+	srv, _ := standalone(t)
+	c := newCLIEnv(t)
+	if err := os.WriteFile("creds.yaml", []byte("key_id: QAKEY0000001\nsecret_key: wrong\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := c.run("--config", "creds.yaml", "--endpoint", srv.URL, "apply", "-f", "solo.yaml")
+	want := "Error: credentials rejected by " + srv.URL + " " + credsMsg + " (this key pair is key_id / secret_key in creds.yaml)\n"
+	if code != 1 || errs != want {
+		t.Errorf("exit %d, stderr %q, want %q", code, errs, want)
+	}
+}
