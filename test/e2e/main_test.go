@@ -196,8 +196,8 @@ func (r *runner) env() []string {
 type proc struct {
 	res    *result
 	cmd    *exec.Cmd
-	stdout bytes.Buffer
-	stderr bytes.Buffer
+	stdout syncBuffer
+	stderr syncBuffer
 	start  time.Time
 	done   chan struct{}
 	r      *runner
@@ -240,6 +240,23 @@ func (r *runner) start(args ...string) *proc {
 		close(p.done)
 	}()
 	return p
+}
+
+// waitOutput waits until the process's stdout contains s; false when the
+// process ends or 30 s pass first.
+func (p *proc) waitOutput(s string) bool {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(p.stdout.String(), s) {
+			return true
+		}
+		select {
+		case <-p.done:
+			return strings.Contains(p.res.Stdout, s)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return false
 }
 
 // wait waits for the process, killing it after a minute.

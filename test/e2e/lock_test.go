@@ -1,0 +1,111 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestLockSameWorkspace runs three applies of one workspace at once. While
+// the first holds the lock, one with --lock-timeout 300ms gives up with
+// exit 1 and the documented "workspace W is locked by USER@HOST (pid PID,
+// operation apply) since TIME" naming the first process, having sent
+// no mutation; one with --lock-timeout 60s waits, then runs after the first
+// finished and finds nothing to do (docs/state.md, "Locking").
+func TestLockSameWorkspace(t *testing.T) {
+	backends(t, func(t *testing.T, newBackend func(string) backend) {
+		dir := t.TempDir()
+		be := newBackend(dir)
+		em := startEmulator(t, dir, "--speed", "50", "--faults", "latency=20ms")
+		cs := customers("lock", 10)
+		files := workdir(t, dir, cs, false)
+		r := newRunner(t, dir, em)
+		apply := append([]string{"apply", "--state", be.State, "--workspace", "shared"}, files...)
+
+		first := r.start(apply...)
+		if !first.waitOutput("Creating...") {
+			t.Fatalf("the first apply never started creating:\n%s", first.wait())
+		}
+		refused := r.start(append(apply, "--lock-timeout", "300ms", "--debug")...)
+		waiter := r.start(append(apply, "--lock-timeout", "60s", "--debug")...)
+
+		ref := refused.wait()
+		a := first.wait()
+		w := waiter.wait()
+		if a.Code != 0 {
+			t.Fatalf("the first apply failed:\n%s", a)
+		}
+
+		// The impatient one: exit 1, the holder named, nothing created.
+		lockedRE := regexp.MustCompile(`workspace shared is locked by \S+@\S+ \(pid ` + strconv.Itoa(a.Pid) + `, operation apply\) since \d{4}-\d\d-\d\dT`)
+		if ref.Code != 1 || !lockedRE.MatchString(ref.Stderr) {
+			t.Errorf("apply with --lock-timeout 300ms while pid %d holds the lock: want exit 1 and stderr matching %q, got:\n%s", a.Pid, lockedRE, ref)
+		}
+		if ref.Elapsed < 300*time.Millisecond || ref.Elapsed > a.Elapsed {
+			t.Errorf("the refused apply ended after %s: want at least its 300ms lock timeout and before the holder (%s)", ref.Elapsed, a.Elapsed)
+		}
+		if m := mutationRE.FindAllString(ref.Stderr, -1); len(m) > 0 {
+			t.Errorf("the refused apply sent %v:\n%s", m, ref)
+		}
+
+		// The patient one: waited for the first, then found nothing to do.
+		if w.Code != 0 {
+			t.Fatalf("apply with --lock-timeout 60s: want exit 0 once the first finished, got:\n%s", w)
+		}
+		if w.Elapsed < a.Elapsed/2 {
+			t.Errorf("the waiting apply took %s while the holder took %s: it did not wait for the lock", w.Elapsed, a.Elapsed)
+		}
+		expectNoCreates(t, w)
+		t.Logf("%s: holder pid %d ran %s; refused after %s; waiter ran %s: %s", be.Name, a.Pid, a.Elapsed.Round(time.Millisecond),
+			ref.Elapsed.Round(time.Millisecond), w.Elapsed.Round(time.Millisecond), summary(w.Stdout))
+
+		api{t, em}.expectExactlyOne(ctxTimeout(t), cs, false)
+		expectNoLeak(t, be, r, append(sensitive(cs), em.Secret))
+	})
+}
+
+// TestLockWorkspacesInParallel runs the applies of two workspaces of the
+// same state file (or database schema) at once, each with a lock timeout
+// far shorter than the other's run: both succeed, so neither waited.
+func TestLockWorkspacesInParallel(t *testing.T) {
+	backends(t, func(t *testing.T, newBackend func(string) backend) {
+		dir := t.TempDir()
+		be := newBackend(dir)
+		em := startEmulator(t, dir, "--speed", "50", "--faults", "latency=20ms")
+		r := newRunner(t, dir, em)
+		var all []customer
+		var procs []*proc
+		for _, ws := range []string{"alpha", "beta"} {
+			cs := customers(ws, 10)
+			all = append(all, cs...)
+			sub := filepath.Join(dir, ws)
+			if err := os.Mkdir(sub, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			files := workdir(t, sub, cs, false)
+			for i := 0; i < len(files); i += 2 {
+				files[i+1] = filepath.Join(sub, files[i+1])
+			}
+			procs = append(procs, r.start(append([]string{"apply", "--state", be.State, "--workspace", ws, "--lock-timeout", "200ms"}, files...)...))
+		}
+		var took []time.Duration
+		for _, p := range procs {
+			res := p.wait()
+			if res.Code != 0 {
+				t.Errorf("apply of one of two workspaces run at once failed:\n%s", res)
+			}
+			took = append(took, res.Elapsed)
+		}
+		for _, d := range took {
+			if d < time.Second {
+				t.Fatalf("a run took %s: too short to prove the two ran at once (want runs longer than the 200ms lock timeout)", d)
+			}
+		}
+		t.Logf("%s: workspaces alpha and beta ran at once in %s and %s", be.Name, took[0].Round(time.Millisecond), took[1].Round(time.Millisecond))
+		api{t, em}.expectExactlyOne(ctxTimeout(t), all, false)
+		expectNoLeak(t, be, r, append(sensitive(all), em.Secret))
+	})
+}
