@@ -150,6 +150,9 @@ func (e *Emulator) updateAccount(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
+	if err := checkIdentityData(next.Contact, next.Identity, e.now(), e.opts.StrictTaxID); err != nil {
+		return err
+	}
 	next.Documents = stripSecrets(next.Identity, next.Documents)
 	if c := next.Contact; c != nil && (!strings.Contains(c.EmailAddress, "@") || len(c.StreetAddress) == 0 || c.City == "") {
 		return validation("contact: email_address, street_address and city are required")

@@ -106,6 +106,9 @@ func (e *Emulator) createAccount(w http.ResponseWriter, r *http.Request) error {
 	if req.Contact == nil || req.Identity == nil {
 		return validation("primary_account_holder_id: multi-live accounts are not supported by the emulator")
 	}
+	if err := checkIdentityData(req.Contact, req.Identity, e.now(), e.opts.StrictTaxID); err != nil {
+		return err
+	}
 	email := strings.ToLower(strings.TrimSpace(req.Contact.EmailAddress))
 	e.mu.Lock()
 	e.runDueLocked()

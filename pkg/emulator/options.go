@@ -115,6 +115,10 @@ type Options struct {
 	// JournalLimit is the JNLC amount above which a journal stays pending
 	// until end of day (DefaultJournalLimit).
 	JournalLimit string
+	// StrictTaxID also refuses USA_SSN/USA_ITIN area number 666, as the
+	// docs' data validations do. Off by default: the spec's own example
+	// SSN (666-55-4321) and most test data use that area.
+	StrictTaxID bool
 	// Logf, when set, receives one line per request (method, path, status,
 	// duration) and per notable event. Bodies and credentials are never
 	// logged.

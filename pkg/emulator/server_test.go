@@ -131,7 +131,7 @@ func TestDropAfterCommit(t *testing.T) {
 	defer srv.Close()
 	srv.Config.ErrorLog = nil
 	body := `{"contact":{"email_address":"drop@example.com","street_address":["1 Main"],"city":"X"},` +
-		`"identity":{"given_name":"A","family_name":"B","date_of_birth":"1990-01-01","tax_id":"1","tax_id_type":"USA_SSN",` +
+		`"identity":{"given_name":"A","family_name":"B","date_of_birth":"1990-01-01","tax_id":"666-55-4321","tax_id_type":"USA_SSN",` +
 		`"country_of_tax_residence":"USA","funding_source":["savings"]},"disclosures":{"is_control_person":false,` +
 		`"is_affiliated_exchange_or_finra":false,"is_politically_exposed":false,"immediate_family_exposed":false},` +
 		`"agreements":[{"agreement":"customer_agreement","signed_at":"2020-09-11T18:13:44Z","ip_address":"1.2.3.4"}]}`
