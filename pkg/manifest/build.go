@@ -91,8 +91,9 @@ func withField(refs []posRef, ptr []string) []posRef {
 }
 
 type dependsExpr struct {
-	e   *expr
-	pos Pos
+	e    *expr
+	pos  Pos
+	path string // e.g. journals.j.depends_on[1]
 }
 
 func (l *loader) buildBlock(cfg *Config, b *block) {
@@ -273,7 +274,7 @@ func (l *loader) parseDependsOn(file string, n *yaml.Node, path string) []depend
 			l.errorf(posOf(file, item), p, "depends_on names a resource, not a field: write %s", strings.TrimSuffix(s, formatPath(e.path)))
 			continue
 		}
-		out = append(out, dependsExpr{e: e, pos: posOf(file, item)})
+		out = append(out, dependsExpr{e: e, pos: posOf(file, item), path: p})
 	}
 	return out
 }
@@ -291,24 +292,24 @@ func (l *loader) dependsTargets(d dependsExpr, ctx *instCtx) []Address {
 			return out
 		}
 	}
-	r, ok := l.resolveRefNoField(e, d.pos, ctx)
+	r, ok := l.resolveRefNoField(e, d.pos, d.path, ctx)
 	if !ok {
 		return nil
 	}
 	return []Address{r}
 }
 
-func (l *loader) resolveRefNoField(e *expr, pos Pos, ctx *instCtx) (Address, bool) {
+func (l *loader) resolveRefNoField(e *expr, pos Pos, path string, ctx *instCtx) (Address, bool) {
 	addr := e.addr
 	if e.keyExpr != nil {
-		v, ok := l.evalValue(e.keyExpr, pos, "depends_on", ctx)
+		v, ok := l.evalValue(e.keyExpr, pos, path, ctx)
 		if !ok {
 			return Address{}, false
 		}
 		k, _ := scalarString(v)
 		addr = addr.WithKey(k)
 	}
-	if !l.checkRef(Reference{Addr: addr}, pos, ctx.b.addr.String()+".depends_on", false) {
+	if !l.checkRef(Reference{Addr: addr}, pos, path, false) {
 		return Address{}, false
 	}
 	return addr, true

@@ -107,6 +107,7 @@ func (l *loader) compileDepth(file string, n *yaml.Node, path string, ptr []stri
 		c.val = escapeLiteral(n.Value)
 		return c
 	}
+	t.quoted = n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0
 	if mode == compileStatic {
 		for _, p := range t.parts {
 			if p.e != nil && (p.e.kind == exprRef || p.e.dynamic()) {
@@ -196,14 +197,15 @@ func (l *loader) evalTemplate(t *Template, path string, ctx *instCtx) (any, []po
 			b.WriteString(escapeLiteral(p.text))
 			continue
 		}
+		pp := t.posOfPart(p)
 		if p.e.kind == exprRef {
-			r, good := l.resolveRef(p.e, t.Pos, path, ctx)
+			r, good := l.resolveRef(p.e, pp, path, ctx)
 			if !good {
 				ok = false
 				continue
 			}
 			if ft := fieldType(r.Addr.Kind, r.Path); ft == "object" || ft == "array" {
-				l.errorf(t.Pos, path, "type error: cannot insert %s (%s) into a string: name one of its fields", r.Reference, map[string]string{"object": "an object", "array": "a list"}[ft])
+				l.errorf(pp, path, "type error: cannot insert %s (%s) into a string: name one of its fields", r.Reference, map[string]string{"object": "an object", "array": "a list"}[ft])
 				ok = false
 				continue
 			}
@@ -211,14 +213,14 @@ func (l *loader) evalTemplate(t *Template, path string, ctx *instCtx) (any, []po
 			b.WriteString(r.String())
 			continue
 		}
-		v, good := l.evalValue(p.e, t.Pos, path, ctx)
+		v, good := l.evalValue(p.e, pp, path, ctx)
 		if !good {
 			ok = false
 			continue
 		}
 		s, isScalar := interpolate(v)
 		if !isScalar {
-			l.errorf(t.Pos, path, "cannot insert %s into a string", valueKind(v))
+			l.errorf(pp, path, "cannot insert %s into a string", valueKind(v))
 			ok = false
 			continue
 		}

@@ -414,9 +414,15 @@ func csvDiag(file string, err error) Diagnostic {
 // readJSON reads a JSON (or YAML) file: an array of objects with a key
 // field, or an object whose keys are the instance keys.
 func (l *loader) readJSON(b *block, file string, data []byte, keyCol string, keyPos Pos, path string) {
+	if strings.EqualFold(filepath.Ext(file), ".json") {
+		if d, ok := jsonSyntax(file, data); !ok {
+			l.diags = append(l.diags, d)
+			return
+		}
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		l.diags = append(l.diags, yamlDiag(file, err))
+		l.diags = append(l.diags, yamlDiag(file, data, err))
 		return
 	}
 	if len(root.Content) == 0 {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -98,6 +99,7 @@ func Load(paths []string, opts Options) (*Config, Diagnostics) {
 	l.build(cfg)
 	l.buildOutputs(cfg)
 	l.buildGraph(cfg)
+	l.warnNoResources(cfg)
 	l.diags = l.diags.sortDedupe()
 	if l.diags.HasErrors() {
 		return nil, l.diags
@@ -249,9 +251,15 @@ func (l *loader) resolveVars() {
 			l.errorf(Pos{File: vf}, "", "cannot read var file: %v", unwrapPathErr(err))
 			continue
 		}
+		if strings.EqualFold(filepath.Ext(vf), ".json") {
+			if d, ok := jsonSyntax(vf, data); !ok {
+				l.diags = append(l.diags, d)
+				continue
+			}
+		}
 		var root yaml.Node
 		if err := yaml.Unmarshal(data, &root); err != nil {
-			l.diags = append(l.diags, yamlDiag(vf, err))
+			l.diags = append(l.diags, yamlDiag(vf, data, err))
 			continue
 		}
 		if len(root.Content) == 0 {
@@ -300,4 +308,23 @@ func (l *loader) setVar(pos Pos, name string, v any) {
 		return
 	}
 	vr.value, vr.set = cv, true
+}
+
+// warnNoResources warns about manifests that declare no resource (an empty
+// file, or only variables and data sources): valid, but rarely meant, and
+// apply would only report what the workspace's state holds.
+func (l *loader) warnNoResources(cfg *Config) {
+	if l.diags.HasErrors() || len(l.files) == 0 {
+		return
+	}
+	for _, r := range cfg.Resources {
+		if !r.IsData() {
+			return
+		}
+	}
+	summary := "no resources declared"
+	if len(l.files) > 1 {
+		summary += " in " + strings.Join(l.files, ", ")
+	}
+	l.diags = append(l.diags, Diagnostic{Severity: SeverityWarning, Pos: Pos{File: l.files[0]}, Summary: summary})
 }

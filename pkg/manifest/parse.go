@@ -124,6 +124,12 @@ func unwrapPathErr(err error) error {
 // parseFile decodes every YAML (or JSON) document in a file.
 func (l *loader) parseFile(file string, data []byte) []document {
 	var docs []document
+	if strings.EqualFold(filepath.Ext(file), ".json") {
+		if d, ok := jsonSyntax(file, data); !ok {
+			l.diags = append(l.diags, d)
+			return nil
+		}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var n yaml.Node
@@ -132,7 +138,7 @@ func (l *loader) parseFile(file string, data []byte) []document {
 			break
 		}
 		if err != nil {
-			l.diags = append(l.diags, yamlDiag(file, err))
+			l.diags = append(l.diags, yamlDiag(file, data, err))
 			break
 		}
 		root := &n
@@ -200,32 +206,6 @@ func aliasExpansion(root *yaml.Node) (lit, expanded int64) {
 	}
 	expanded = walk(root, 0)
 	return lit, expanded
-}
-
-// yamlDiag turns a yaml.v3 syntax error ("yaml: line 3: ...") into a
-// located diagnostic.
-func yamlDiag(file string, err error) Diagnostic {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	line := 0
-	if strings.HasPrefix(msg, "line ") {
-		rest := msg[5:]
-		if i := strings.IndexByte(rest, ':'); i > 0 {
-			if n, e := strconv.Atoi(rest[:i]); e == nil {
-				line = n
-				msg = strings.TrimSpace(rest[i+1:])
-			}
-		}
-	}
-	p := Pos{File: file, Line: line}
-	if line > 0 {
-		p.Col = 1
-	}
-	what := "invalid YAML: "
-	if strings.EqualFold(filepath.Ext(file), ".json") {
-		what = "invalid JSON: "
-	}
-	return Diagnostic{Pos: p, Summary: what + msg}
 }
 
 func posOf(file string, n *yaml.Node) Pos {

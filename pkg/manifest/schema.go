@@ -127,6 +127,16 @@ func (l *loader) validateSchema(doc document) {
 	}
 }
 
+// fieldAliases are names users bring from other tools (Terraform) for a
+// field brokerctl calls differently: "did you mean" names ours.
+var fieldAliases = map[string]string{
+	"prevent_destroy": "protect",
+	"depends-on":      "depends_on",
+	"dependsOn":       "depends_on",
+	"forEach":         "for_each",
+	"for-each":        "for_each",
+}
+
 func isTemplateBranch(e *jsonschema.ValidationError) bool {
 	if strings.HasSuffix(e.SchemaURL, "/$defs/template") {
 		return true
@@ -242,8 +252,12 @@ func (l *loader) schemaDiag(file string, root *yaml.Node, prefix []string, e *js
 			case len(full) == 1 && full[0] == "data":
 				what = "data kind"
 			}
+			sugg := suggest(p, allowed)
+			if a, ok := fieldAliases[p]; ok && slices.Contains(allowed, a) {
+				sugg = a
+			}
 			l.diags = append(l.diags, Diagnostic{Pos: posOf(file, kn), Path: joinPath(path, p),
-				Summary: fmt.Sprintf("unknown %s %q", what, p), Suggestion: suggest(p, allowed)})
+				Summary: fmt.Sprintf("unknown %s %q", what, p), Suggestion: sugg})
 		}
 	case *requiredOneOf:
 		if keyNode != nil {

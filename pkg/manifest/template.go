@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Template is a string value that may hold ${...} expressions. After Load,
@@ -17,6 +18,9 @@ type Template struct {
 	parts []part
 	lit   any // the value of a non-string constant (isLit)
 	isLit bool
+	// quoted: the source was a quoted YAML scalar, whose text starts one
+	// column after Pos (for the column of each expression).
+	quoted bool
 }
 
 // Reference is a reference to a field of a resource or data source, e.g.
@@ -33,6 +37,7 @@ func (r Reference) String() string { return "${" + r.Addr.String() + formatPath(
 type part struct {
 	text string // literal text when e == nil
 	e    *expr
+	off  int // byte offset of the expression's "${" in Raw
 }
 
 type exprKind int
@@ -111,13 +116,28 @@ func ParseTemplate(s string, pos Pos) (*Template, error) {
 			t.parts = append(t.parts, part{text: lit.String()})
 			lit.Reset()
 		}
-		t.parts = append(t.parts, part{e: e})
+		t.parts = append(t.parts, part{e: e, off: i})
 		i = end + 1
 	}
 	if lit.Len() > 0 {
 		t.parts = append(t.parts, part{text: lit.String()})
 	}
 	return t, nil
+}
+
+// posOfPart returns where expression part p starts: the template's
+// position moved along its line, or the template's position when the
+// expression is on a later line of a multi-line string.
+func (t *Template) posOfPart(p part) Pos {
+	pos := t.Pos
+	if pos.Line == 0 || p.off <= 0 || p.off > len(t.Raw) || strings.Contains(t.Raw[:p.off], "\n") {
+		return pos
+	}
+	pos.Col += utf8.RuneCountInString(t.Raw[:p.off])
+	if t.quoted {
+		pos.Col++
+	}
+	return pos
 }
 
 // exprEnd finds the } closing an expression that starts at i, skipping
