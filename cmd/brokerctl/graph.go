@@ -11,22 +11,32 @@ func init() { register(newGraphCmd) }
 
 func newGraphCmd(g *Globals) *cobra.Command {
 	o := &applyOptions{}
-	var format string
+	var output, format string
 	cmd := &cobra.Command{
-		Use:   "graph -f FILE|DIR [--format dot|mermaid|json]",
+		Use:   "graph -f FILE|DIR [-o dot|mermaid|json]",
 		Short: "Print the dependency graph of manifests",
 		Long: `graph prints the resolved dependency graph: one vertex per resource instance
 (accounts.customer["jane@example.com"]) and an edge from each resource to
 what it needs first. Render DOT with Graphviz (dot -Tsvg), paste Mermaid
-into Markdown, or read the JSON ({"vertices": [...], "edges": [...]}).`,
+into Markdown, or read the JSON ({"vertices": [...], "edges": [...]}).
+-o/--output picks the format, as in brokerctl output and kubectl; --format
+is an alias.`,
 		Example: `  brokerctl graph -f examples/manifests/seed-flow.yaml | dot -Tsvg > graph.svg
-  brokerctl graph -f examples/manifests/quickstart.yaml --format mermaid`,
+  brokerctl graph -f examples/manifests/quickstart.yaml -o mermaid`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			flag := "--output"
+			if f := cmd.Flags(); f.Changed("format") {
+				if f.Changed("output") && output != format {
+					return &UsageError{Err: fmt.Errorf("--output %q and --format %q disagree: --format is an alias of --output, give one", output, format)}
+				}
+				output, flag = format, "--format"
+			}
+			format := output
 			switch format {
 			case "dot", "mermaid", "json":
 			default:
-				return &UsageError{Err: fmt.Errorf("--format %q: want dot, mermaid or json", format)}
+				return &UsageError{Err: fmt.Errorf("%s %q: want dot, mermaid or json", flag, format)}
 			}
 			cfg, err := loadManifest(g, o)
 			if err != nil {
@@ -48,6 +58,7 @@ into Markdown, or read the JSON ({"vertices": [...], "edges": [...]}).`,
 		},
 	}
 	o.addManifestFlags(cmd)
-	cmd.Flags().StringVar(&format, "format", "dot", "output format: dot, mermaid or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "dot", "output format: dot, mermaid or json")
+	cmd.Flags().StringVar(&format, "format", "dot", "alias of --output")
 	return cmd
 }
