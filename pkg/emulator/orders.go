@@ -214,8 +214,8 @@ func (e *Emulator) scheduleOrderLocked(o *order, now time.Time) {
 // expires it at end of day (day) or lets it rest (gtc).
 func (e *Emulator) workLocked(o *order, now time.Time) {
 	id := o.ID
-	if e.tryFillLocked(o, now) {
-		return
+	if e.tryFillLocked(o, now) && o.TimeInForce != "day" {
+		return // a day order that starts filling may still expire (a block order's rest)
 	}
 	switch o.TimeInForce {
 	case "ioc", "fok":
@@ -250,41 +250,6 @@ func (e *Emulator) tryFillLocked(o *order, now time.Time) bool {
 	return true
 }
 
-// fillOrderLocked fills o completely at price, moving cash and shares.
-func (e *Emulator) fillOrderLocked(o *order, price decimal.Decimal, at time.Time) {
-	a := e.st.accounts[o.AccountID]
-	qty, _ := decimal.NewFromString(o.Qty)
-	if o.Qty == "" {
-		n, _ := decimal.NewFromString(o.Notional)
-		qty = n.DivRound(price, 9)
-	}
-	value := qty.Mul(price)
-	if o.Side == "buy" {
-		a.Reserved = a.Reserved.Sub(o.Hold)
-		a.Cash = a.Cash.Sub(value)
-		addShares(a, o.Symbol, qty, price)
-	} else {
-		if p := a.Positions[o.Symbol]; p != nil {
-			p.Held = p.Held.Sub(o.Hold)
-		}
-		removeShares(a, o.Symbol, qty)
-		a.Cash = a.Cash.Add(value)
-	}
-	o.Hold = decimal.Zero
-	o.FilledQty, o.FilledAvgPrice, o.FilledAt = qty.String(), price.String(), at
-	pos := "0"
-	if p := a.Positions[o.Symbol]; p != nil {
-		pos = p.Qty.String()
-	}
-	e.setOrderStatus(o, ordFilled, at, &tradeDetail{Price: price.String(), Qty: qty.String(), PositionQty: pos,
-		SettleDate: at.UTC().AddDate(0, 0, 1).Format(time.DateOnly)})
-	if o.ParentID == "" && len(o.LegIDs) > 0 && o.OrderClass != string(broker.OrderClassOCO) {
-		e.activateLegsLocked(o, at)
-	} else {
-		e.endGroupLocked(o, at)
-	}
-}
-
 // endOrderLocked cancels or expires o, releasing what it held.
 func (e *Emulator) endOrderLocked(o *order, status string, at time.Time) {
 	e.releaseHoldLocked(e.st.accounts[o.AccountID], o)
@@ -297,7 +262,7 @@ func (e *Emulator) endOrderLocked(o *order, status string, at time.Time) {
 	e.endGroupLocked(o, at)
 }
 
-var tradeEventName = map[string]string{ordAccepted: "accepted", ordNew: "new", ordFilled: "fill",
+var tradeEventName = map[string]string{ordAccepted: "accepted", ordNew: "new", ordFilled: "fill", ordPartial: "partial_fill",
 	ordCanceled: "canceled", ordExpired: "expired", "replaced": "replaced"}
 
 func (e *Emulator) setOrderStatus(o *order, status string, at time.Time, fill *tradeDetail) {

@@ -41,7 +41,7 @@ func (e *Emulator) replaceOrder(w http.ResponseWriter, r *http.Request) error {
 		return e.replaceInGroupLocked(w, a, old, &req)
 	}
 	switch {
-	case old.Status != ordNew && old.Status != "partially_filled":
+	case old.Status != ordNew:
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: 42210000,
 			Message: "order is in \"" + old.Status + "\" state and cannot be replaced"}
 	case old.Notional != "":

@@ -288,7 +288,7 @@ func (s *spec) check(name, path string, node, value any) []string {
 // contractSamples drives the emulator through every lifecycle and returns
 // response bodies by spec schema name.
 func contractSamples(t *testing.T) map[string][]any {
-	h := newHarness(t, nil)
+	h := newHarness(t, func(o *Options) { o.FirmCash = "1000000" })
 	out := map[string][]any{}
 	add := func(schema string, r resp) {
 		var v any
@@ -342,7 +342,11 @@ func contractSamples(t *testing.T) map[string][]any {
 	add("Order", h.must(200, "GET", path+"/orders?status=all", nil))
 	add("Order", h.must(200, "GET", path+"/orders?status=all&nested=true", nil))
 	h.must(200, "POST", "/v1/trading/accounts/"+DefaultFirmAccountID+"/orders", mkt("MSFT", "buy", "3"))
+	// A block order: partial_fill events and a partially filled order.
+	block := h.must(200, "POST", "/v1/trading/accounts/"+DefaultFirmAccountID+"/orders", map[string]any{"symbol": "F",
+		"qty": "10000", "side": "buy", "type": "market", "time_in_force": "ioc"})
 	h.clock.Advance(0)
+	add("Order", h.must(200, "GET", "/v1/trading/accounts/"+DefaultFirmAccountID+"/orders/"+block.json(t)["id"].(string), nil))
 	add("Journal", h.must(200, "POST", "/v1/journals", map[string]any{"from_account": DefaultFirmAccountID,
 		"to_account": id, "entry_type": "JNLS", "symbol": "MSFT", "qty": "1"}))
 	h.clock.Advance(0)
