@@ -34,6 +34,7 @@ type applyOptions struct {
 	FailFast    bool
 	Replace     []string
 	Prune       bool
+	Refresh     bool
 	Yes         bool
 	JSON        bool
 	// RebindTarget lets apply record this run's target for a workspace
@@ -88,6 +89,7 @@ Exit status: 0 success, 1 a resource failed, 2 invalid command line or manifest.
 	o.addRunFlags(cmd)
 	cmd.Flags().StringArrayVar(&o.Replace, "replace", nil, "replace this resource even if unchanged, or allow replacing a changed immutable one (repeatable)")
 	cmd.Flags().BoolVar(&o.Prune, "prune", false, "also destroy orphans: resources in state the manifest no longer declares")
+	cmd.Flags().BoolVar(&o.Refresh, "refresh", false, "first read every object in state from the API, to recreate what was deleted and PATCH back what was changed outside brokerctl")
 	cmd.Flags().BoolVar(&o.RebindTarget, "rebind-target", false, "record this run's endpoint and key for a workspace applied with another (only after rotating keys of the same broker account)")
 	return cmd
 }
@@ -194,7 +196,7 @@ func openSession(ctx context.Context, g *Globals, o *applyOptions, op string) (*
 	var rep executor.Reporter
 	rep, s.stopReport = newReporter(ctx, g, o.JSON, len(nodes), s.tgt.Remote.Requests)
 	s.engine = executor.New(s.tgt.Remote, store, nodes, outputs, executor.Options{
-		Workspace: g.Workspace, Parallelism: o.Parallelism, FailFast: o.FailFast, Replace: o.Replace, Prune: o.Prune,
+		Workspace: g.Workspace, Parallelism: o.Parallelism, FailFast: o.FailFast, Replace: o.Replace, Prune: o.Prune, Refresh: o.Refresh,
 		Reporter: rep, RequestsPerMinute: s.tgt.RPM,
 	})
 	return s, nil

@@ -26,7 +26,9 @@ func newPlanCmd(g *Globals) *cobra.Command {
 every resource, whether apply would create, update, replace, resume or
 leave it, plus resources in state the manifest no longer declares
 (orphaned: apply leaves them, apply --prune destroys them; plan --prune
-shows that). It sends no request. It also states how many HTTP calls apply
+shows that). It sends no request: state is trusted. With --refresh it first
+reads every object in state from the API (a few list requests; the cost is
+printed), so objects deleted or changed outside brokerctl show up. It also states how many HTTP calls apply
 will make (creates, updates, reconciles, waits: about zero each with event
 streams, at least one each when polling) and the least time they take at
 the rate limit. Personal data is never printed.
@@ -43,6 +45,7 @@ With --detailed-exitcode: 0 no changes, 2 changes, 1 error.`,
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 with no changes, 2 with changes, 1 on error")
 	cmd.Flags().StringArrayVar(&o.Replace, "replace", nil, "plan replacing this resource (repeatable)")
 	cmd.Flags().BoolVar(&o.Prune, "prune", false, "plan destroying orphans, as apply --prune does")
+	cmd.Flags().BoolVar(&o.Refresh, "refresh", false, "read every object in state from the API first (a few list requests), to see what changed outside brokerctl")
 	return cmd
 }
 
@@ -73,7 +76,19 @@ func runPlan(ctx context.Context, g *Globals, o *applyOptions, detailed bool) er
 		return planError(detailed, err)
 	}
 	defer closeStore()
-	eng := executor.New(nil, store, nodes, outputs, executor.Options{Workspace: g.Workspace, Replace: o.Replace, Prune: o.Prune})
+	var remote executor.Remote
+	rpm := 0
+	if o.Refresh {
+		// Reading only: production needs no confirmation.
+		tgt, err := connect(ctx, g, spec, true, o.JSON, "plan")
+		if err != nil {
+			return planError(detailed, err)
+		}
+		defer tgt.Close()
+		remote, rpm = tgt.Remote, tgt.RPM
+	}
+	eng := executor.New(remote, store, nodes, outputs, executor.Options{Workspace: g.Workspace, Replace: o.Replace, Prune: o.Prune,
+		Refresh: o.Refresh, RequestsPerMinute: rpm})
 	p, err := eng.Plan(ctx)
 	if err != nil {
 		return &ExitError{Code: exitFailure, Err: err}
@@ -160,10 +175,14 @@ var planSymbols = map[executor.Action]string{
 
 func printPlan(w io.Writer, p *executor.Plan) {
 	for _, c := range append(append([]executor.Change{}, p.Changes...), p.Orphans...) {
-		if c.Action == executor.ActionNoOp {
+		if c.Action == executor.ActionNoOp && c.Drift == "" {
 			continue
 		}
-		line := fmt.Sprintf("%3s %s: %s", planSymbols[c.Action], c.Address, c.Action)
+		sym := planSymbols[c.Action]
+		if c.Action == executor.ActionNoOp {
+			sym = "!"
+		}
+		line := fmt.Sprintf("%3s %s: %s", sym, c.Address, c.Action)
 		if c.RemoteID != "" {
 			line += " (id " + c.RemoteID + ")"
 		}
@@ -182,6 +201,12 @@ func printPlan(w io.Writer, p *executor.Plan) {
 		c.Total(false), c.Creates, c.Updates, c.Reconciles, c.Reads, c.Deletes, c.Waits, c.Waits)
 	fmt.Fprintf(w, "Lower bound at the rate limit: %s (streams) to %s (polling).\n",
 		roundDuration(p.LowerBound), roundDuration(lowerBoundPolling(p)))
+	switch {
+	case p.Refresh != nil:
+		fmt.Fprintf(w, "Refreshed %d resources from the API with %d requests.\n", p.Refresh.Resources, p.Refresh.Requests)
+	case p.RefreshEstimate > 0:
+		fmt.Fprintf(w, "State was not refreshed: objects deleted or changed outside brokerctl are not seen (--refresh reads them, about %d requests).\n", p.RefreshEstimate)
+	}
 }
 
 func lowerBoundPolling(p *executor.Plan) time.Duration {

@@ -42,6 +42,13 @@ func (e *Engine) Apply(ctx context.Context) (*Result, error) {
 		}
 		prune = e.pruneSet()
 	}
+	if plan.Refresh != nil {
+		e.opts.Reporter.Report(Event{Level: "info", Type: EventApplyProgress, Time: time.Now().UTC(),
+			Message: fmt.Sprintf("Refreshed %d resources from the API with %d requests", plan.Refresh.Resources, plan.Refresh.Requests)})
+		if err := e.recordRefresh(ctx, plan.Refresh); err != nil {
+			return nil, err
+		}
+	}
 	e.plan = plan
 	e.tally = newTally(len(plan.Changes) + len(prune))
 	before := e.remote.Requests()

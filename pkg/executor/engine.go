@@ -30,7 +30,11 @@ type Options struct {
 	// Prune makes apply also destroy the orphans: resources in state that
 	// the manifest no longer declares (after the declared ones, dependents
 	// first, with destroy's protect and retain_on_destroy rules).
-	Prune    bool
+	Prune bool
+	// Refresh makes plan and apply read the live object of every resource
+	// in state first (a few list requests), so objects deleted or changed
+	// outside brokerctl are planned for instead of trusted.
+	Refresh  bool
 	Reporter Reporter
 	Clock    Clock
 	Wait     WaitOptions
@@ -92,6 +96,8 @@ type Engine struct {
 	opts    Options
 	watcher *Watcher
 	plan    *Plan
+	// refreshed is the run's refresh, once done.
+	refreshed *Refresh
 
 	mu      sync.Mutex
 	records map[string]Record
@@ -182,7 +188,21 @@ func (e *Engine) nodeList() []*Node {
 
 // Plan compares the manifest with state; it sends no request.
 func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
-	p, err := MakePlan(ctx, e.nodeList(), e.store, e.opts.RequestsPerMinute)
+	records, err := e.store.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read state: %w", err)
+	}
+	refresh := e.refreshed
+	if e.opts.Refresh && refresh == nil {
+		if e.remote == nil {
+			return nil, fmt.Errorf("refresh needs a connection to the API")
+		}
+		if refresh, err = e.refresh(ctx, records); err != nil {
+			return nil, err
+		}
+		e.refreshed = refresh // one refresh per run, however often it plans
+	}
+	p, err := makePlan(records, e.nodeList(), e.store.Salt(), e.opts.RequestsPerMinute, refresh)
 	if err != nil {
 		return nil, err
 	}

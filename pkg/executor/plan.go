@@ -23,6 +23,9 @@ type Change struct {
 	// Fields are the top-level fields an update or replace changes.
 	Fields []string `json:"fields,omitempty"`
 	Calls  Calls    `json:"calls"`
+	// Drift says what a refresh found changed outside brokerctl:
+	// "deleted", "changed" or "ended" (empty without --refresh).
+	Drift string `json:"drift,omitempty"`
 }
 
 // Calls counts the HTTP requests an action is expected to make when
@@ -65,6 +68,10 @@ type Plan struct {
 	Orphans []Change      `json:"orphans,omitempty"`
 	Calls   Calls         `json:"calls"`
 	Summary ChangeSummary `json:"summary"`
+	// Refresh is what --refresh read (nil: state was trusted as is).
+	Refresh *Refresh `json:"refresh,omitempty"`
+	// RefreshEstimate is about how many requests a refresh would cost.
+	RefreshEstimate int `json:"refresh_estimate"`
 	// LowerBound is the least time the requests take at the rate limit
 	// (streams assumed for waits).
 	LowerBound time.Duration `json:"-"`
@@ -146,6 +153,12 @@ func MakePlan(ctx context.Context, nodes []*Node, st Store, rpm int) (*Plan, err
 	if err != nil {
 		return nil, fmt.Errorf("read state: %w", err)
 	}
+	return makePlan(records, nodes, st.Salt(), rpm, nil)
+}
+
+// makePlan compares nodes with records and, when a refresh ran, with what
+// it found (drift by address).
+func makePlan(records []Record, nodes []*Node, salt []byte, rpm int, refresh *Refresh) (*Plan, error) {
 	byAddr := map[string]Record{}
 	for _, r := range records {
 		byAddr[r.Address] = r
@@ -170,12 +183,17 @@ func MakePlan(ctx context.Context, nodes []*Node, st Store, rpm int) (*Plan, err
 	for _, addr := range order {
 		n := nodeBy[addr]
 		rec, has := byAddr[addr]
-		c := planNode(n, rec, has, st.Salt(), lookup)
+		c := planNode(n, rec, has, salt, lookup)
+		if refresh != nil && has && rec.Phase == PhaseCreated {
+			applyDrift(&c, n, refresh.Drift[addr], lookup)
+		}
 		// A resource whose dependency gets a new remote object must follow:
 		// immutable kinds are replaced, accounts re-rendered.
 		if c.Action == ActionNoOp && !n.Data {
 			for _, d := range g.Dependencies(addr) {
-				if dc := p.byAddr[d]; dc != nil && (dc.Action == ActionReplace || dc.Action == ActionCreate) && !nodeBy[d].Data {
+				// (Not for one recreated because it was deleted outside
+				// brokerctl: its dependents were made and stay valid.)
+				if dc := p.byAddr[d]; dc != nil && (dc.Action == ActionReplace || dc.Action == ActionCreate) && !nodeBy[d].Data && dc.Drift == "" {
 					c.Action, c.Reason = ActionReplace, "dependency "+d+" gets a new remote object"
 					c.Calls = Calls{Deletes: 1, Creates: 1, Waits: c.Calls.Waits}
 					if n.Kind == "accounts" {
@@ -201,6 +219,8 @@ func MakePlan(ctx context.Context, nodes []*Node, st Store, rpm int) (*Plan, err
 		p.Orphans = append(p.Orphans, Change{Address: r.Address, Kind: r.Kind, Action: ActionOrphan, RemoteID: r.RemoteID, Reason: OrphanHint})
 	}
 	sort.Slice(p.Orphans, func(i, j int) bool { return p.Orphans[i].Address < p.Orphans[j].Address })
+	p.Refresh = refresh
+	p.RefreshEstimate = RefreshEstimate(records)
 	p.summarise(rpm)
 	return p, nil
 }
