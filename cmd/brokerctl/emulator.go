@@ -31,6 +31,7 @@ type emulatorServeOptions struct {
 	Prices       string
 	Data         string
 	JournalLimit string
+	StrictTaxID  bool
 }
 
 func newEmulatorCmd(g *Globals) *cobra.Command {
@@ -128,6 +129,7 @@ finishes in-flight requests and, with --data, saves its state.`,
 	f.StringVar(&o.Prices, "prices", "", "JSON or CSV file overriding the built-in price table")
 	f.StringVar(&o.Data, "data", "", "JSON file to load state from and save it to (periodically and on shutdown)")
 	f.StringVar(&o.JournalLimit, "journal-limit", emulator.DefaultJournalLimit, "JNLC amount above which journals stay pending until end of day")
+	f.BoolVar(&o.StrictTaxID, "strict-tax-id", false, "also refuse USA_SSN/USA_ITIN area number 666, as the docs' data validations do")
 	return cmd
 }
 
@@ -156,6 +158,7 @@ func (o *emulatorServeOptions) options(g *Globals) (emulator.Options, error) {
 	opts := emulator.Options{
 		Speed: speed, KeyID: o.KeyID, Secret: o.Secret, FirmAccountID: o.FirmAccount, FirmCash: o.FirmCash,
 		RequestsPerMinute: rpm, Faults: faults, PriceFile: o.Prices, DataFile: o.Data, JournalLimit: o.JournalLimit,
+		StrictTaxID: o.StrictTaxID,
 	}
 	if g.Debug {
 		opts.Logf = func(format string, args ...any) { fmt.Fprintf(g.Stderr, "emulator: "+format+"\n", args...) }
