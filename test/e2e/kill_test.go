@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"regexp"
@@ -41,15 +42,19 @@ func TestKill9ResumesToExactlyOne(t *testing.T) {
 		cs := customers("kill", nCustomers)
 		files := workdir(t, dir, cs, true)
 		r := newRunner(t, dir, em)
-		apply := append([]string{"apply", "--state", be.State}, files...)
+		// A lock dies with its holder: a run after a kill never waits for it.
+		apply := append([]string{"apply", "--state", be.State, "--lock-timeout", "2s"}, files...)
 
-		kills, finished := 0, 0
+		kills, finished, locked := 0, 0, 0
 		for i := range 8 {
 			d := 50*time.Millisecond + time.Duration(rng.Int64N(int64(1450*time.Millisecond)))
 			res := r.start(apply...).killAfter(d)
 			switch {
 			case res.Killed:
 				kills++
+				if strings.Contains(res.Stdout, "...") { // "Reading...", "Creating...": it held the lock
+					locked++
+				}
 				t.Logf("run %d (seed %d): killed -9 after %s (%d progress lines)", i+1, seed, d.Round(time.Millisecond), strings.Count(res.Stdout, "\n"))
 				if !strings.Contains(res.Stdout, "\n") && d > 500*time.Millisecond {
 					// Not a failure, but worth seeing: where was it stuck?
@@ -71,6 +76,65 @@ func TestKill9ResumesToExactlyOne(t *testing.T) {
 		t.Logf("%s: %d kills, %d runs finished first; the resuming apply: %s", be.Name, kills, finished, summary(res.Stdout))
 
 		expectNoCreates(t, r.mustRun(append(apply, "--debug")...))
+
+		// Every killed run that held the lock is in the history as
+		// interrupted; nothing is left "running".
+		hist := r.mustRun("state", "history", "--state", be.State, "-o", "json", "-n", "100")
+		var runs []struct{ Operation, Result string }
+		if err := json.Unmarshal([]byte(hist.Stdout), &runs); err != nil {
+			t.Fatalf("state history -o json: %v\n%s", err, hist)
+		}
+		results := map[string]int{}
+		for _, run := range runs {
+			results[run.Result]++
+		}
+		if results["interrupted"] < locked || results["interrupted"] > kills || results["running"] != 0 || results["finished"] < 2 {
+			t.Errorf("state history after %d kills (%d of them holding the lock) and 2 finished applies: %v", kills, locked, results)
+		}
+		t.Logf("%s: state history: %v", be.Name, results)
+		expectNoLeak(t, be, r, append(sensitive(cs), em.Secret))
+	})
+}
+
+// TestInterruptResumes sends SIGINT (Ctrl-C) to a running apply: it stops
+// within seconds with exit 1 and "interrupted: ... run apply again to
+// resume", and the next apply ends with exactly one of each object.
+func TestInterruptResumes(t *testing.T) {
+	backends(t, func(t *testing.T, newBackend func(string) backend) {
+		seed := testSeed(t)
+		rng := rand.New(rand.NewPCG(seed, 2))
+		dir := t.TempDir()
+		be := newBackend(dir)
+		em := startEmulator(t, dir, "--speed", "50", "--faults", "latency=20ms")
+		cs := customers("sigint", 10)
+		files := workdir(t, dir, cs, false)
+		r := newRunner(t, dir, em)
+		apply := append([]string{"apply", "--state", be.State, "--lock-timeout", "2s"}, files...)
+
+		p := r.start(apply...)
+		if !p.waitOutput("Creating...") {
+			t.Fatalf("apply never started creating:\n%s", p.wait())
+		}
+		time.Sleep(time.Duration(rng.Int64N(int64(800 * time.Millisecond))))
+		sent := time.Now()
+		if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		res := p.wait()
+		stopped := time.Since(sent)
+		switch {
+		case res.Code == 0:
+			t.Logf("apply finished before the interrupt (seed %d)", seed)
+		case res.Code != 1 || !strings.Contains(res.Stderr, "interrupted: state records every step; run apply again to resume"):
+			t.Errorf("apply after SIGINT: want exit 1 and the resume hint, got:\n%s", res)
+		case stopped > 5*time.Second:
+			t.Errorf("apply took %s to stop after SIGINT, want under 5s", stopped)
+		}
+		t.Logf("%s: SIGINT after %s; exit %d %s later", be.Name, (res.Elapsed - stopped).Round(time.Millisecond), res.Code, stopped.Round(time.Millisecond))
+
+		res = applyUntilOK(t, r, apply, 3)
+		t.Logf("%s: resumed: %s", be.Name, summary(res.Stdout))
+		api{t, em}.expectExactlyOne(ctxTimeout(t), cs, false)
 		expectNoLeak(t, be, r, append(sensitive(cs), em.Secret))
 	})
 }

@@ -68,8 +68,8 @@ func TestLockSameWorkspace(t *testing.T) {
 }
 
 // TestLockWorkspacesInParallel runs the applies of two workspaces of the
-// same state file (or database schema) at once, each with a lock timeout
-// far shorter than the other's run: both succeed, so neither waited.
+// same state file (or database schema) at once, each with a 1s lock timeout,
+// shorter than the other's run: both succeed, so neither waited for the other.
 func TestLockWorkspacesInParallel(t *testing.T) {
 	backends(t, func(t *testing.T, newBackend func(string) backend) {
 		dir := t.TempDir()
@@ -89,7 +89,7 @@ func TestLockWorkspacesInParallel(t *testing.T) {
 			for i := 0; i < len(files); i += 2 {
 				files[i+1] = filepath.Join(sub, files[i+1])
 			}
-			procs = append(procs, r.start(append([]string{"apply", "--state", be.State, "--workspace", ws, "--lock-timeout", "200ms"}, files...)...))
+			procs = append(procs, r.start(append([]string{"apply", "--state", be.State, "--workspace", ws, "--lock-timeout", "1s"}, files...)...))
 		}
 		var took []time.Duration
 		for _, p := range procs {
@@ -101,7 +101,7 @@ func TestLockWorkspacesInParallel(t *testing.T) {
 		}
 		for _, d := range took {
 			if d < time.Second {
-				t.Fatalf("a run took %s: too short to prove the two ran at once (want runs longer than the 200ms lock timeout)", d)
+				t.Fatalf("a run took %s: too short to prove the two ran at once (want runs longer than the 1s lock timeout)", d)
 			}
 		}
 		t.Logf("%s: workspaces alpha and beta ran at once in %s and %s", be.Name, took[0].Round(time.Millisecond), took[1].Round(time.Millisecond))
