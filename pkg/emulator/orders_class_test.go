@@ -1,8 +1,10 @@
 package emulator
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func bracket(class, side, typ, tp, sl string) map[string]any {
@@ -288,5 +290,47 @@ func TestTrailingStop(t *testing.T) {
 	n := h.must(200, "PATCH", path+"/"+pct["id"].(string), map[string]any{"trail": "5"}).json(t)
 	if n["trail_percent"] != "5" || n["trail_price"] != nil {
 		t.Fatalf("replaced trail %v", n)
+	}
+}
+
+// TestOrderGroupsSurviveRestart: a bracket saved with --data mid-flight
+// keeps its legs and resumes its lifecycle after loading.
+func TestOrderGroupsSurviveRestart(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "emulator.json")
+	clock := NewFakeClock(testStart)
+	em, err := New(Options{Clock: clock, DataFile: file, Speed: SpeedRealistic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, em: em, clock: clock}
+	path := "/v1/trading/accounts/" + DefaultFirmAccountID + "/orders"
+	id := h.must(200, "POST", path, bracket("bracket", "buy", "market", "200", "180")).json(t)["id"].(string)
+	if err := em.Close(); err != nil {
+		t.Fatal(err)
+	}
+	em2, err := New(Options{Clock: clock, DataFile: file, Speed: SpeedRealistic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em2.Close()
+	h2 := &harness{t: t, em: em2, clock: clock}
+	clock.Advance(time.Second)
+	got := h2.must(200, "GET", path+"/"+id+"?nested=true", nil).json(t)
+	if got["status"] != "filled" || strings.Join(legStatuses(t, got), ",") != "new,held" {
+		t.Fatalf("reloaded bracket: %v legs %v", got["status"], legStatuses(t, got))
+	}
+	if err := em2.SetPrice("AAPL", "200"); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second)
+	got = h2.must(200, "GET", path+"/"+id+"?nested=true", nil).json(t)
+	if strings.Join(legStatuses(t, got), ",") != "filled,canceled" {
+		t.Fatalf("reloaded bracket after the take-profit: legs %v", legStatuses(t, got))
+	}
+	if err := em2.SetPrice("NOPE", "1"); err == nil {
+		t.Fatal("SetPrice accepted an unknown symbol")
+	}
+	if err := em2.SetPrice("AAPL", "-1"); err == nil {
+		t.Fatal("SetPrice accepted a negative price")
 	}
 }
