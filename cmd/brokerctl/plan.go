@@ -98,7 +98,7 @@ func runPlan(ctx context.Context, g *Globals, o *applyOptions, detailed bool) er
 		for _, c := range append(append([]executor.Change{}, p.Changes...), p.Orphans...) {
 			rep.Report(executor.Event{Level: "info", Type: executor.EventPlannedChange, Time: time.Now().UTC(),
 				Message: fmt.Sprintf("%s: plan to %s", c.Address, c.Action),
-				Hook:    &executor.Hook{Address: c.Address, Kind: c.Kind, Action: c.Action, RemoteID: c.RemoteID}})
+				Hook:    &executor.Hook{Address: c.Address, Kind: c.Kind, Action: c.Action, RemoteID: c.RemoteID, Reason: c.Reason, Drift: c.Drift}})
 		}
 		s := p.Summary
 		rep.Report(executor.Event{Level: "info", Type: executor.EventChangeSummary, Time: time.Now().UTC(), Changes: &s,

@@ -58,6 +58,11 @@ func TestRefreshDrift(t *testing.T) {
 			t.Errorf("plan --refresh: no match for %s in\n%s", want, out)
 		}
 	}
+	code, jout, _ := r.brokerctl("plan", "-f", manifest, "--refresh", "--json", "--detailed-exitcode")
+	if code != 2 || !strings.Contains(jout, `"resource":"ach_relationships.alice_bank","kind":"ach_relationships","action":"create"`) ||
+		!strings.Contains(jout, `"drift":"deleted"`) || !strings.Contains(jout, `"drift":"changed"`) {
+		t.Errorf("plan --refresh --json --detailed-exitcode: exit %d\n%s", code, jout)
+	}
 	// The deposit made with the old relationship stays as it is.
 	if strings.Contains(out, "transfers.alice_deposit") {
 		t.Errorf("plan --refresh touches the deposit:\n%s", out)

@@ -50,6 +50,11 @@ type Hook struct {
 	Elapsed  float64 `json:"elapsed_seconds,omitempty"`
 	Error    string  `json:"error,omitempty"`
 	Upstream string  `json:"failed_upstream,omitempty"`
+	// Reason explains a planned change (planned_change events).
+	Reason string `json:"reason,omitempty"`
+	// Drift is what --refresh found changed outside brokerctl: deleted,
+	// changed or ended (planned_change events).
+	Drift string `json:"drift,omitempty"`
 }
 
 // OutputValue is one named output.
