@@ -12,9 +12,9 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/brokerctl
 
-## quickstart: apply examples/manifests/quickstart.yaml against the built-in emulator.
+## quickstart: apply examples/manifests/quickstart against the built-in emulator.
 quickstart:
-	$(GO) run ./cmd/brokerctl apply -f examples/manifests/quickstart.yaml
+	$(GO) run ./cmd/brokerctl apply -f examples/manifests/quickstart
 
 ## test: vet, unit and CLI tests (PostgreSQL suites too when PostgreSQL is installed), short fuzzing.
 test: vet fmt-check unit fuzz

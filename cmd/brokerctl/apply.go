@@ -76,7 +76,7 @@ dependents first, as destroy would (lifecycle.protect refuses,
 retain_on_destroy forgets).
 
 Exit status: 0 success, 1 a resource failed, 2 invalid command line or manifest.`,
-		Example: `  brokerctl apply -f examples/manifests/quickstart.yaml
+		Example: `  brokerctl apply -f examples/manifests/quickstart
   brokerctl apply -f onboarding.yaml --var batch=2026-11 --parallelism 64
   brokerctl apply -f seed.yaml --replace journals.seed
   brokerctl apply -f onboarding.yaml --prune`,

@@ -34,7 +34,7 @@ not name it asks for confirmation (or --yes). The addresses may be orphans
 stops managing a resource without touching it.
 
 Against sandbox or production, destroy asks for confirmation unless --yes.`,
-		Example: `  brokerctl destroy -f examples/manifests/quickstart.yaml
+		Example: `  brokerctl destroy -f examples/manifests/quickstart
   brokerctl destroy -f seed.yaml --target sandbox --yes
   brokerctl destroy -f onboarding.yaml 'accounts.customer["C-1042"]'`,
 		Args: cobra.ArbitraryArgs,

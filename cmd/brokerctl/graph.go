@@ -21,8 +21,8 @@ what it needs first. Render DOT with Graphviz (dot -Tsvg), paste Mermaid
 into Markdown, or read the JSON ({"vertices": [...], "edges": [...]}).
 -o/--output picks the format, as in brokerctl output and kubectl; --format
 is an alias.`,
-		Example: `  brokerctl graph -f examples/manifests/seed-flow.yaml | dot -Tsvg > graph.svg
-  brokerctl graph -f examples/manifests/quickstart.yaml -o mermaid`,
+		Example: `  brokerctl graph -f examples/manifests/seed-flow | dot -Tsvg > graph.svg
+  brokerctl graph -f examples/manifests/quickstart -o mermaid`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			flag := "--output"

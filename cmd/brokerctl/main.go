@@ -139,7 +139,7 @@ resumed without creating anything twice.
 
 With no credentials set, commands run against a built-in emulator of the API.`,
 		Example: `  # Run the quickstart against the built-in emulator
-  brokerctl apply -f examples/manifests/quickstart.yaml
+  brokerctl apply -f examples/manifests/quickstart
 
   # Check a manifest without sending anything
   brokerctl validate -f onboarding.yaml

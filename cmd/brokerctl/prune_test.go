@@ -79,7 +79,11 @@ func (r *emulatorRun) accountStatuses(emails []string) map[string]string {
 func copyOnboarding(t *testing.T, dir string, customers int) {
 	t.Helper()
 	for _, n := range []string{"onboarding.yaml", "customers.csv"} {
-		b, err := os.ReadFile(filepath.Join("..", "..", "examples", "manifests", n))
+		src := n
+		if n == "onboarding.yaml" {
+			src = "main.yaml"
+		}
+		b, err := os.ReadFile(filepath.Join("..", "..", "examples", "manifests", "onboarding", src))
 		if err != nil {
 			t.Fatal(err)
 		}

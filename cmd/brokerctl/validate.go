@@ -23,7 +23,7 @@ checks every reference and looks for dependency cycles. It prints every
 problem at once as file:line:col: path: message.
 
 Exit status: 0 valid, 2 invalid.`,
-		Example: `  brokerctl validate -f examples/manifests/quickstart.yaml
+		Example: `  brokerctl validate -f examples/manifests/quickstart
   brokerctl validate -f manifests/ --var deposit=250.00`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

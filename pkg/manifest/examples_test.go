@@ -14,21 +14,22 @@ import (
 	"github.com/brokerctl/brokerctl/pkg/state"
 )
 
-// exampleFiles lists every manifest in examples/manifests.
+// exampleFiles lists the examples: each directory of examples/manifests is
+// one example (a module: every manifest in it, plus its data files).
 func exampleFiles(t testing.TB) []string {
 	t.Helper()
-	var files []string
-	for _, pat := range []string{"*.yaml", "*.yml", "*.json"} {
-		m, err := filepath.Glob(filepath.Join("..", "..", "examples", "manifests", pat))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, m...)
+	m, err := filepath.Glob(filepath.Join("..", "..", "examples", "manifests", "*", "main.yaml"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(files) < 9 {
-		t.Fatalf("found %d example manifests, want at least 9: %v", len(files), files)
+	var dirs []string
+	for _, f := range m {
+		dirs = append(dirs, filepath.Dir(f))
 	}
-	return files
+	if len(dirs) < 9 {
+		t.Fatalf("found %d examples, want at least 9: %v", len(dirs), dirs)
+	}
+	return dirs
 }
 
 // noEnv hides the developer's environment so examples use their defaults.

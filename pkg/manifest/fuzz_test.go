@@ -17,7 +17,7 @@ const fuzzCSV = "email,first,deposit\na@example.com,A,100\nb@example.com,B,200\n
 func seedManifests(f *testing.F) {
 	var files []string
 	for _, pat := range []string{
-		filepath.Join("..", "..", "examples", "manifests", "*.yaml"),
+		filepath.Join("..", "..", "examples", "manifests", "*", "*.yaml"),
 		filepath.Join("testdata", "invalid", "*.yaml"),
 		filepath.Join("testdata", "invalid", "*.json"),
 	} {

@@ -92,15 +92,19 @@ func (l *loader) expandPaths(paths []string) []string {
 			l.errorf(Pos{File: p}, "", "cannot read directory: %v", unwrapPathErr(err))
 			continue
 		}
-		var names []string
+		var names, subdirs []string
 		for _, e := range ents {
-			if !e.IsDir() && manifestExt(e.Name()) && !strings.HasPrefix(e.Name(), ".") {
+			switch {
+			case strings.HasPrefix(e.Name(), "."):
+			case e.IsDir():
+				subdirs = append(subdirs, e.Name())
+			case manifestExt(e.Name()):
 				names = append(names, e.Name())
 			}
 		}
 		slices.Sort(names)
 		if len(names) == 0 {
-			l.errorf(Pos{File: p}, "", "directory has no .yaml, .yml or .json manifest")
+			l.noManifestInDir(p, subdirs)
 		}
 		for _, n := range names {
 			if l.opts.FS != nil {
@@ -111,6 +115,37 @@ func (l *loader) expandPaths(paths []string) []string {
 		}
 	}
 	return files
+}
+
+// noManifestInDir reports a directory without manifests, naming its
+// subdirectories that have some: each is a configuration of its own
+// (examples/manifests/quickstart), not part of the parent's.
+func (l *loader) noManifestInDir(dir string, subdirs []string) {
+	var mods []string
+	for _, sd := range subdirs {
+		sub := filepath.Join(dir, sd)
+		if l.opts.FS != nil {
+			sub = path.Join(filepath.ToSlash(dir), sd)
+		}
+		ents, err := l.readDir(sub)
+		if err != nil {
+			continue
+		}
+		if slices.ContainsFunc(ents, func(e fs.DirEntry) bool { return !e.IsDir() && manifestExt(e.Name()) }) {
+			mods = append(mods, sd+"/")
+		}
+	}
+	if len(mods) == 0 {
+		l.errorf(Pos{File: dir}, "", "directory has no .yaml, .yml or .json manifest")
+		return
+	}
+	slices.Sort(mods)
+	list := mods
+	if len(list) > 6 {
+		list = append(slices.Clone(list[:6]), "...")
+	}
+	l.errorf(Pos{File: dir}, "", "directory has no .yaml, .yml or .json manifest of its own; its subdirectories (%s) are each a configuration: give one with -f %s, or loop over them",
+		strings.Join(list, ", "), filepath.Join(dir, strings.TrimSuffix(mods[0], "/")))
 }
 
 func unwrapPathErr(err error) error {
