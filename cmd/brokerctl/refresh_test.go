@@ -18,7 +18,7 @@ import (
 // back through the API), and the next plan --refresh has no changes.
 func TestRefreshDrift(t *testing.T) {
 	r := newEmulatorRun(t)
-	b, err := os.ReadFile(filepath.Join("..", "..", "examples", "manifests", "quickstart.yaml"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "examples", "manifests", "quickstart", "main.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
