@@ -180,12 +180,26 @@ func makePlan(records []Record, nodes []*Node, salt []byte, rpm int, refresh *Re
 		return r.Object, true
 	}
 	p := &Plan{Graph: g, byAddr: map[string]*Change{}}
+	closed := map[string]string{} // address -> the account closed outside brokerctl it is under
 	for _, addr := range order {
 		n := nodeBy[addr]
 		rec, has := byAddr[addr]
 		c := planNode(n, rec, has, salt, lookup)
 		if refresh != nil && has && rec.Phase == PhaseCreated {
 			applyDrift(&c, n, refresh.Drift[addr], lookup)
+			// Nothing can be created in an account closed outside
+			// brokerctl (its relationships, say).
+			if c.Drift == "ended" && n.Kind == "accounts" {
+				closed[addr] = addr
+			}
+			for _, d := range g.Dependencies(addr) {
+				if acct, ok := closed[d]; ok && c.Drift == "deleted" {
+					c.Action, c.Calls, c.Drift = ActionNoOp, Calls{}, "ended"
+					c.Reason = "deleted outside brokerctl; not created again because " + acct + " was closed outside brokerctl"
+					closed[addr] = acct
+					break
+				}
+			}
 		}
 		// A resource whose dependency gets a new remote object must follow:
 		// immutable kinds are replaced, accounts re-rendered.

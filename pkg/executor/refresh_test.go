@@ -90,3 +90,40 @@ func TestDriftFields(t *testing.T) {
 		t.Fatalf("drift %v, want %v (phone ignored, tax id and agreements not compared)", got, want)
 	}
 }
+
+// An account closed outside brokerctl is reported, and what was deleted
+// with it is not created again under it.
+func TestRefreshClosedAccount(t *testing.T) {
+	ctx := context.Background()
+	r, st := newFakeRemote(), newMemStore()
+	nodes := seedNodes()[:3] // account, its ACH relationship and deposit
+	if res, err := New(r, st, nodes, nil, testOpts()).Apply(ctx); err != nil || res.Err() != nil {
+		t.Fatalf("apply: %v %v", err, res.Err())
+	}
+	recs, _ := st.List(ctx)
+	r.mu.Lock()
+	for _, rec := range recs {
+		if rec.Kind == "accounts" {
+			r.objects[rec.RemoteID]["status"] = "ACCOUNT_CLOSED"
+		} else {
+			delete(r.objects, rec.RemoteID)
+		}
+	}
+	r.mu.Unlock()
+	opts := testOpts()
+	opts.Refresh = true
+	p, err := New(r, st, seedNodes()[:3], nil, opts).Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := p.Change("accounts.a")
+	ach, _ := p.Change("ach_relationships.a")
+	tr, _ := p.Change("transfers.a")
+	if tr.Action != ActionNoOp || !strings.Contains(tr.Reason, "because accounts.a was closed") {
+		t.Errorf("deposit under the closed account: %+v", tr)
+	}
+	if p.HasChanges() || a.Drift != "ended" || !strings.Contains(a.Reason, "closed outside brokerctl (status ACCOUNT_CLOSED)") ||
+		ach.Action != ActionNoOp || !strings.Contains(ach.Reason, "because accounts.a was closed outside brokerctl") {
+		t.Fatalf("changes=%v account %+v relationship %+v", p.HasChanges(), a, ach)
+	}
+}
