@@ -90,6 +90,7 @@ func (e *Emulator) fillOrderLocked(o *order, price decimal.Decimal, at time.Time
 	}
 	filled = filled.Add(qty)
 	o.FilledQty, o.FilledAvgPrice = filled.String(), avg.String()
+	e.recordFill(o, qty, price, filled, total, at)
 	pos := "0"
 	if p := a.Positions[o.Symbol]; p != nil {
 		pos = p.Qty.String()

@@ -219,6 +219,7 @@ func (e *Emulator) advanceJournalLocked(j *journal, to string, at time.Time) {
 			addShares(dest, j.Symbol, qty, price)
 		}
 		j.SettledAt = at
+		e.recordJournal(j, at)
 	case jnlRejected, jnlDeleted, jnlRefused:
 		e.releaseJournalLocked(j)
 	}

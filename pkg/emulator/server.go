@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,7 @@ func (e *Emulator) routes() http.Handler {
 	h("POST /v1/accounts/{account_id}/actions/close", e.closeAccount)
 	h("DELETE /v1/accounts/{account_id}", e.closeAccount)
 	h("GET /v1/trading/accounts/{account_id}/account", e.getTradeAccount)
+	h("GET /v1/accounts/activities", func(w http.ResponseWriter, r *http.Request) error { return e.listActivities(w, r, "") })
 	// Funding.
 	h("POST /v1/accounts/{account_id}/ach_relationships", e.createACH)
 	h("GET /v1/accounts/{account_id}/ach_relationships", e.listACH)
@@ -74,10 +76,24 @@ func (e *Emulator) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusNotFound, "endpoint not found: %s %s", r.Method, r.URL.Path))
 	})
+	// GET /v1/accounts/activities/{activity_type} overlaps with
+	// /v1/accounts/{account_id}/transfers and its siblings, which ServeMux
+	// refuses to register together, so it is routed before the mux.
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		typ, ok := strings.CutPrefix(r.URL.Path, "/v1/accounts/activities/")
+		if !ok || r.Method != http.MethodGet || typ == "" || strings.Contains(typ, "/") {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		r.Pattern = "GET /v1/accounts/activities/{activity_type}"
+		if err := e.listActivities(w, r, typ); err != nil {
+			writeError(w, err)
+		}
+	})
 	if e.logRequests {
-		return e.logging(e.middleware(mux))
+		return e.logging(e.middleware(root))
 	}
-	return e.middleware(mux)
+	return e.middleware(root)
 }
 
 // logging reports one line per request through Options.Logf.

@@ -234,6 +234,31 @@ func (s *spec) check(name, path string, node, value any) []string {
 		}
 		return best
 	}
+	if len(f.variants) > 0 && len(f.props) > 0 {
+		// allOf base properties plus a oneOf (Activity: base + TradeActivity
+		// or NonTradeActivity): check the base merged with each variant and
+		// keep the closest.
+		var best []string
+		for i, v := range f.variants {
+			props := map[string]any{}
+			for k, p := range f.props {
+				props[k] = p
+			}
+			req := make([]any, 0, len(f.required))
+			for _, r := range f.required {
+				req = append(req, r)
+			}
+			merged := map[string]any{"type": "object", "properties": props, "required": req, "allOf": []any{v}}
+			errs := s.check(name, path, merged, value)
+			if len(errs) == 0 {
+				return nil
+			}
+			if i == 0 || len(errs) < len(best) {
+				best = errs
+			}
+		}
+		return best
+	}
 	jt := jsonType(value)
 	if len(f.types) > 0 {
 		ok := slices.Contains(f.types, jt) || (jt == "integer" && slices.Contains(f.types, "number")) ||
@@ -351,6 +376,7 @@ func contractSamples(t *testing.T) map[string][]any {
 		"to_account": id, "entry_type": "JNLS", "symbol": "MSFT", "qty": "1"}))
 	h.clock.Advance(0)
 	add("Position", h.must(200, "GET", path+"/positions", nil))
+	add("Activity", h.must(200, "GET", "/v1/accounts/activities?page_size=100", nil))
 	add("TradeAccount", h.must(200, "GET", path+"/account", nil))
 	// SSE payloads, rendered exactly as the streams write them.
 	for _, r := range []struct {
@@ -383,7 +409,7 @@ func TestSpecContract(t *testing.T) {
 	sp := loadSpec(t)
 	samples := contractSamples(t)
 	for _, name := range []string{"Account", "AccountExtended", "ACHRelationship", "Bank", "Transfer", "Journal",
-		"BatchJournalResponse", "Order", "Position", "TradeAccount", "AccountStatusEvent", "TransferStatusEvent",
+		"BatchJournalResponse", "Order", "Position", "TradeAccount", "Activity", "AccountStatusEvent", "TransferStatusEvent",
 		"StatusFundingEvent", "JournalStatusEvent", "JournalStatusEventV2", "TradeUpdateEventV2"} {
 		t.Run(name, func(t *testing.T) {
 			if sp.schemas[name] == nil {

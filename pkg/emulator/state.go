@@ -23,6 +23,8 @@ type state struct {
 	Transfers []*transfer `json:"transfers"`
 	Journals  []*journal  `json:"journals"`
 	Orders    []*order    `json:"orders"`
+	// Activities is the account activity log (FILL, JNLC, JNLS, CSD, CSW).
+	Activities []*activity `json:"activities"`
 	// Idempotency maps an Idempotency-Key to the response it produced.
 	Idempotency map[string]*idemEntry `json:"idempotency"`
 	// NextAccountNumber numbers ACTIVE accounts.

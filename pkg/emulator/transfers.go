@@ -248,6 +248,7 @@ func (e *Emulator) advanceTransferLocked(t *transfer, to string, at time.Time) {
 				a.Reserved = a.Reserved.Sub(amt)
 				a.Cash = a.Cash.Sub(amt)
 			}
+			e.recordTransfer(t, at)
 		case xferReturned:
 			if t.Direction == dirIncoming {
 				a.Cash = a.Cash.Sub(amt)
