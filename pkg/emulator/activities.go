@@ -42,7 +42,7 @@ type activity struct {
 
 func activityID(at time.Time) string {
 	u := at.UTC()
-	return u.Format("20060102150405") + strconv.Itoa(u.Nanosecond()/1e6+1000)[1:] + "::" + uuid.NewString()
+	return u.Format("20060102150405") + strconv.Itoa(u.Nanosecond()/1e6 + 1000)[1:] + "::" + uuid.NewString()
 }
 
 func (e *Emulator) addActivity(a *activity) {
