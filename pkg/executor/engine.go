@@ -197,7 +197,7 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 		if e.remote == nil {
 			return nil, fmt.Errorf("refresh needs a connection to the API")
 		}
-		if refresh, err = e.refresh(ctx, records); err != nil {
+		if refresh, err = e.refresh(ctx, declaredRecords(records, e.nodes)); err != nil {
 			return nil, err
 		}
 		e.refreshed = refresh // one refresh per run, however often it plans

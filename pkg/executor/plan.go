@@ -234,7 +234,7 @@ func makePlan(records []Record, nodes []*Node, salt []byte, rpm int, refresh *Re
 	}
 	sort.Slice(p.Orphans, func(i, j int) bool { return p.Orphans[i].Address < p.Orphans[j].Address })
 	p.Refresh = refresh
-	p.RefreshEstimate = RefreshEstimate(records)
+	p.RefreshEstimate = RefreshEstimate(declaredRecords(records, nodeBy))
 	p.summarise(rpm)
 	return p, nil
 }

@@ -59,6 +59,18 @@ type accountsLister interface {
 	accountsSince(ctx context.Context, since time.Time, want map[string]bool) (map[string]Object, error)
 }
 
+// declaredRecords keeps the records of declared resources: orphans are not
+// refreshed (destroy and --prune read them anyway).
+func declaredRecords(records []Record, nodes map[string]*Node) []Record {
+	var out []Record
+	for _, r := range records {
+		if nodes[r.Address] != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // refreshable lists the records a refresh reads: created, not data sources.
 func refreshable(records []Record) []Record {
 	var out []Record
