@@ -1,12 +1,14 @@
 package manifest
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/language"
 )
 
 // now is the clock of the past-date format (a variable for tests).
@@ -43,6 +45,20 @@ var ownFormats = []*jsonschema.Format{
 			return nil
 		}
 		return checkABARouting(s)
+	}},
+	{Name: "country-alpha3", Validate: func(v any) error {
+		s, ok := v.(string)
+		if !ok {
+			return nil
+		}
+		return checkCountry(s)
+	}},
+	{Name: "bic", Validate: func(v any) error {
+		s, ok := v.(string)
+		if !ok || bicPattern.MatchString(s) {
+			return nil
+		}
+		return &formatError{"is not a BIC (8 or 11 capital letters and digits, such as DEUTDEFF or DEUTDEFF500)"}
 	}},
 	{Name: "past-date", Validate: func(v any) error {
 		s, ok := v.(string)
@@ -102,4 +118,19 @@ func checkABARouting(s string) error {
 		return &formatError{"is not a valid ABA routing number (its check digit is wrong)"}
 	}
 	return nil
+}
+
+var bicPattern = regexp.MustCompile(`^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$`)
+
+// checkCountry accepts an ISO 3166-1 alpha-3 country code, which is what
+// the API's country fields take ("USA", not "US" or "usa").
+func checkCountry(s string) error {
+	r, err := language.ParseRegion(s)
+	if err == nil && r.IsCountry() {
+		if r.ISO3() == s {
+			return nil
+		}
+		return &formatError{"is not an ISO 3166-1 alpha-3 country code: write " + strconv.Quote(r.ISO3())}
+	}
+	return &formatError{"is not an ISO 3166-1 alpha-3 country code (such as USA, GBR, DEU)"}
 }

@@ -133,17 +133,17 @@ func (l *loader) checkLeaf(c *cnode, v any, ctx *instCtx) any {
 		}
 		return pos, path
 	}
-	return l.checkValue(ctx.b.addr.Kind, c, c.tmpl, v, where)
+	return l.checkValue(blockSchema(ctx.b.addr), c, c.tmpl, v, where)
 }
 
 // checkStatic validates a value substituted from variables or env (no
 // each, count or reference) in a body field of the block being built,
 // reported at the template.
 func (l *loader) checkStatic(c *cnode, t *Template, v any) any {
-	if l.cur == nil || l.cur.addr.Data || len(c.ptr) == 0 {
+	if l.cur == nil || len(c.ptr) == 0 {
 		return v
 	}
-	return l.checkValue(l.cur.addr.Kind, c, t, v, func() (Pos, string) { return c.pos, c.path })
+	return l.checkValue(blockSchema(l.cur.addr), c, t, v, func() (Pos, string) { return c.pos, c.path })
 }
 
 // checkValue validates a substituted value v of template t against the
@@ -155,19 +155,19 @@ func (l *loader) checkStatic(c *cnode, t *Template, v any) any {
 // or a number and not a string, a whole-string template of "true"/"false"
 // or a number is converted, so disclosures can come from a CSV. It returns
 // the value to use.
-func (l *loader) checkValue(k Kind, c *cnode, t *Template, v any, where func() (Pos, string)) any {
+func (l *loader) checkValue(base string, c *cnode, t *Template, v any, where func() (Pos, string)) any {
 	if s, ok := v.(string); ok && strings.Contains(s, "${") {
 		return v // a reference to another resource: known only at apply
 	}
 	ptr := c.ptr
 	lc := c.lc
 	if lc == nil {
-		key := string(k) + "\x00" + normalizedPtr(ptr)
+		key := base + "\x00" + normalizedPtr(ptr)
 		if cached, ok := leafCache.Load(key); ok {
 			lc = cached.(*leafCheck)
 		} else {
 			lc = &leafCheck{}
-			if sp := leafPointer(k, ptr); sp != "" {
+			if sp := leafPointer(base, ptr); sp != "" {
 				lc.sch, _ = subschema(sp)
 				raw := rawSchemaAt(SchemaURL + "#" + sp)
 				lc.anyString = plainStringSchema(raw)
@@ -254,9 +254,19 @@ func normalizedPtr(p []string) string {
 	return strings.Join(out, "/")
 }
 
-// leafPointer finds the JSON pointer of the schema of a body field.
-func leafPointer(k Kind, path []string) string {
-	ptr := "/$defs/resource." + string(k)
+// blockSchema is the JSON pointer of the schema of a resource or data
+// source block.
+func blockSchema(a Address) string {
+	if a.Data {
+		return "/properties/data/properties/" + string(a.Kind) + "/additionalProperties"
+	}
+	return "/$defs/resource." + string(a.Kind)
+}
+
+// leafPointer finds the JSON pointer of the schema of a field at path
+// below the block schema at base.
+func leafPointer(base string, path []string) string {
+	ptr := base
 	cur := rawSchemaAt(SchemaURL + "#" + ptr)
 	for _, p := range path {
 		if cur == nil {

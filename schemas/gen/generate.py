@@ -59,7 +59,14 @@ schemas = spec["components"]["schemas"]
 #   positive-decimal  a decimal string > 0 ("Must be > 0.00")
 #   aba-routing       a 9-digit ABA routing number with a valid check digit
 #   past-date         a YYYY-MM-DD date that is not in the future
+#   country-alpha3    an ISO 3166-1 alpha-3 country code (USA), as described
+#   bic               a SWIFT BIC (8 or 11 characters)
 FORMATS = {
+    "Contact/country": "country-alpha3",
+    "TrustedContact/country": "country-alpha3",
+    "Identity/country_of_birth": "country-alpha3",
+    "Identity/country_of_citizenship": "country-alpha3",
+    "Identity/country_of_tax_residence": "country-alpha3",
     "CreateTransferRequest/amount": "positive-decimal",
     "CreateJournalRequest/amount": "positive-decimal",
     "CreateJournalRequest/qty": "positive-decimal",
@@ -317,11 +324,20 @@ for kind, req, resp, enum_name, scoped in KINDS:
             "type": "object", "properties": props, "additionalProperties": False}
     if required:
         rdef["required"] = required
+    if kind == "bank_relationships":
+        # bank_code is a 9-digit ABA routing number or a BIC, as
+        # bank_code_type says (facts §5).
+        rdef["allOf"] = [
+            {"if": {"properties": {"bank_code_type": {"const": code_type}}, "required": ["bank_code_type"]},
+             "then": {"properties": {"bank_code": {"anyOf": [{"format": fmt}, {"$ref": "#/$defs/template"}]}}}}
+            for code_type, fmt in (("ABA", "aba-routing"), ("BIC", "bic"))
+        ]
     defs["resource." + kind] = rdef
     top_props[kind] = {"type": "object", "additionalProperties": {"$ref": "#/$defs/resource." + kind},
                        "description": "%s to create, keyed by a name you choose." % kind}
     if kind != "batch_journals":
-        lp = {"id": {"type": "string", "description": "The id of the existing object."}}
+        lp = {"id": {"anyOf": [{"type": "string", "format": "uuid", "description": "The id of the existing object."},
+                               {"$ref": "#/$defs/template"}]}}
         if kind == "accounts":
             lp["email"] = {"type": "string", "description": "Find the account by its contact email address."}
         lreq = [{"required": ["id"]}] + ([{"required": ["email"]}] if kind == "accounts" else [])
