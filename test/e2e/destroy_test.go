@@ -17,7 +17,8 @@ var (
 // TestDestroyLeavesNothingOpen applies the onboarding plus objects that
 // stay open (a resting limit order, a transfer parked in PENDING, a journal
 // parked in pending), runs every read-only command once (plan, state list,
-// state show of each kind, output, all with and without --json), kills a
+// state show of each kind, output, all with and without --json; plan of
+// edited tax id, date of birth and bank account number), kills a
 // destroy with SIGKILL mid-run, destroys again until it exits 0, and checks
 // through the API that every account is closed, every ACH relationship
 // canceled, and no order, transfer or journal is left open. Every output
@@ -56,6 +57,19 @@ func TestDestroyLeavesNothingOpen(t *testing.T) {
 		}
 		r.mustRun(append([]string{"output", "-o", "json"}, st...)...)
 
+		// A plan of changed personal data names the fields, never the old
+		// or the new values.
+		changed := append([]customer(nil), cs...)
+		changed[1].TaxID, changed[1].DOB, changed[1].BankAccount = "666-91-9999", "1961-06-06", "555000111222"
+		workdir(t, dir, changed, true)
+		for _, args := range [][]string{with("plan"), with("plan", "--json")} {
+			res := r.mustRun(args...)
+			if !strings.Contains(res.Stdout, `accounts.customer[\"`+cs[1].Email+`\"]`) && !strings.Contains(res.Stdout, `accounts.customer["`+cs[1].Email+`"]: update`) {
+				t.Errorf("plan after editing %s's identity does not show its update:\n%s", cs[1].Email, res)
+			}
+		}
+		workdir(t, dir, cs, true)
+
 		// A destroy killed mid-run, then destroy until it exits 0.
 		d := 100*time.Millisecond + time.Duration(rng.Int64N(int64(400*time.Millisecond)))
 		killed := r.start(with("destroy", "--yes")...).killAfter(d)
@@ -74,7 +88,7 @@ func TestDestroyLeavesNothingOpen(t *testing.T) {
 		}
 
 		expectNothingOpen(t, api{t, em}, cs)
-		expectNoLeak(t, be, r, append(sensitive(cs), em.Secret))
+		expectNoLeak(t, be, r, append(sensitive(append(cs, changed[1])), em.Secret))
 	})
 }
 

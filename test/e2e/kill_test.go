@@ -26,6 +26,19 @@ func testSeed(t *testing.T) uint64 {
 	return uint64(time.Now().UnixNano())
 }
 
+// envInt is the integer in the environment variable name, else def.
+func envInt(t *testing.T, name string, def int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 50 && name == "E2E_KILL_MAX_MS" {
+		t.Fatalf("%s=%q: want an integer (above 50 for E2E_KILL_MAX_MS)", name, s)
+	}
+	return n
+}
+
 // TestKill9ResumesToExactlyOne kills "brokerctl apply" with SIGKILL at
 // random instants while it onboards 20 customers (each kill lands mid-run:
 // the emulator delays every answer and moves statuses on realistic timers
@@ -38,7 +51,11 @@ func TestKill9ResumesToExactlyOne(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed, 0))
 		dir := t.TempDir()
 		be := newBackend(dir)
-		em := startEmulator(t, dir, "--speed", "50", "--faults", "latency=20ms")
+		faults := "latency=20ms"
+		if f := os.Getenv("E2E_KILL_FAULTS"); f != "" { // soak: kills and faults together
+			faults = f
+		}
+		em := startEmulator(t, dir, "--speed", "50", "--faults", faults)
 		cs := customers("kill", nCustomers)
 		files := workdir(t, dir, cs, true)
 		r := newRunner(t, dir, em)
@@ -46,8 +63,9 @@ func TestKill9ResumesToExactlyOne(t *testing.T) {
 		apply := append([]string{"apply", "--state", be.State, "--lock-timeout", "2s"}, files...)
 
 		kills, finished, locked := 0, 0, 0
-		for i := range 8 {
-			d := 50*time.Millisecond + time.Duration(rng.Int64N(int64(1450*time.Millisecond)))
+		nKills, maxKill := envInt(t, "E2E_KILLS", 8), envInt(t, "E2E_KILL_MAX_MS", 1500)
+		for i := range nKills {
+			d := 50*time.Millisecond + time.Duration(rng.Int64N(int64(time.Duration(maxKill-50)*time.Millisecond)))
 			res := r.start(apply...).killAfter(d)
 			switch {
 			case res.Killed:
@@ -63,6 +81,8 @@ func TestKill9ResumesToExactlyOne(t *testing.T) {
 			case res.Code == 0:
 				finished++
 				t.Logf("run %d (seed %d): finished in %s before its kill at %s", i+1, seed, res.Elapsed.Round(time.Millisecond), d.Round(time.Millisecond))
+			case preflightGaveUp(res):
+				t.Logf("run %d: the pre-flight gave up on injected faults (known issue, see README)", i+1)
 			default:
 				t.Fatalf("run %d (seed %d) failed before its kill:\n%s", i+1, seed, res)
 			}
@@ -155,7 +175,7 @@ func TestFaultsExactlyOne(t *testing.T) {
 		r := newRunner(t, dir, em)
 		apply := append([]string{"apply", "--state", be.State}, files...)
 
-		res := r.run(append(apply, "--debug")...)
+		res := runPastPreflight(t, r, append(apply, "--debug")...)
 		// The debug log has a line per response and per failed request:
 		// prove the faults happened.
 		injected := map[string]int{
@@ -175,9 +195,37 @@ func TestFaultsExactlyOne(t *testing.T) {
 		}
 		t.Logf("%s: %s", be.Name, summary(res.Stdout))
 		api{t, em}.expectExactlyOne(ctxTimeout(t), cs, true)
-		expectNoCreates(t, r.mustRun(append(apply, "--debug")...))
+		reapply := runPastPreflight(t, r, append(apply, "--debug")...)
+		if reapply.Code != 0 {
+			t.Fatalf("re-apply under faults:\n%s", reapply)
+		}
+		expectNoCreates(t, reapply)
 		expectNoLeak(t, be, r, append(sensitive(cs), em.Secret))
 	})
+}
+
+// preflightGaveUp reports the known pre-flight failure: its credentials
+// probe (GET /v1/accounts) gives up after 3 attempts, so with ~20% of
+// requests answered 503 or 429 about 1 run in 125 exits 1 before sending
+// anything ("pre-flight check of URL (GET /v1/accounts) failed: check
+// credentials after a 401: ... (injected by the emulator)" or "rate limit
+// exceeded"). Nothing was sent, so running again is what a user would do.
+func preflightGaveUp(res *result) bool {
+	return res.Code == 1 && strings.Contains(res.Stderr, "Error: pre-flight check of ") &&
+		(strings.Contains(res.Stderr, "(injected by the emulator)") || strings.Contains(res.Stderr, "rate limit exceeded"))
+}
+
+// runPastPreflight runs brokerctl, again (at most 5 times) while only the
+// pre-flight gave up on injected faults.
+func runPastPreflight(t *testing.T, r *runner, args ...string) *result {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		res := r.run(args...)
+		if attempt == 5 || !preflightGaveUp(res) {
+			return res
+		}
+		t.Logf("the pre-flight gave up on injected faults (known issue, see README); running again:\n%s", res.Stderr)
+	}
 }
 
 // applyUntilOK runs apply until it exits 0, at most n times.
@@ -185,7 +233,7 @@ func applyUntilOK(t *testing.T, r *runner, apply []string, n int) *result {
 	t.Helper()
 	var res *result
 	for attempt := 1; attempt <= n; attempt++ {
-		res = r.run(apply...)
+		res = runPastPreflight(t, r, apply...)
 		if res.Code == 0 {
 			if attempt > 1 {
 				t.Errorf("apply needed %d runs to exit 0 after the kills (want 1):\n%s", attempt, res)
