@@ -220,7 +220,7 @@ func (l *loader) evalTemplate(t *Template, path string, ctx *instCtx) (any, []po
 		}
 		s, isScalar := interpolate(v)
 		if !isScalar {
-			l.errorf(pp, path, "cannot insert %s into a string", valueKind(v))
+			l.errorf(pp, path, "cannot insert %s into a string", valueKindAt(v, exprPath(p.e)))
 			ok = false
 			continue
 		}
@@ -301,7 +301,7 @@ func (l *loader) evalValue(e *expr, pos Pos, path string, ctx *instCtx) (any, bo
 				}
 				v = x[idx]
 			default:
-				l.errorf(pos, path, "each.value%s is %s; it has no field %q", formatPath(e.path[1:i+1]), valueKind(v), f)
+				l.errorf(pos, path, "each.value%s is %s; it has no field %q", formatPath(e.path[1:i+1]), valueKindAt(v, e.path[1:i+1]), f)
 				return nil, false
 			}
 		}
@@ -426,4 +426,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// exprPath is what names the value of a var or each expression: the
+// variable's name or each.value's field path.
+func exprPath(e *expr) []string {
+	if e.kind == exprVar {
+		return []string{e.name}
+	}
+	return e.path
 }

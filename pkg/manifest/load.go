@@ -304,6 +304,9 @@ func (l *loader) setVar(pos Pos, name string, v any) {
 	}
 	cv, err := convertVar(vr.typ, v)
 	if err != nil {
+		if sensitiveField([]string{name}) {
+			err = fmt.Errorf("want a %s value", vr.typ)
+		}
 		l.errorf(pos, "variables."+name, "%v", err)
 		return
 	}

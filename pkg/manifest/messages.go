@@ -33,6 +33,20 @@ func sensitiveField(path []string) bool {
 	return redact.IsSensitiveKey(f) || strings.EqualFold(f, "account_number")
 }
 
+// valueKindAt is valueKind for a value found at path (a field path or a
+// variable name): the kind only, without the value, for a sensitive field.
+func valueKindAt(v any, path []string) string {
+	if sensitiveField(path) {
+		switch v.(type) {
+		case string:
+			return "a string"
+		case json.Number:
+			return "a number"
+		}
+	}
+	return valueKind(v)
+}
+
 // decimalSchema reports whether the schema at url (or one of its anyOf
 // branches) is a decimal string: money and quantities.
 func decimalSchema(url string) bool {

@@ -37,3 +37,18 @@ func TestSchemaMessageRedacts(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderErrorRedacts: an apply-time render error about a sensitive
+// field names the value's kind only.
+func TestRenderErrorRedacts(t *testing.T) {
+	tmpl, err := ParseTemplate("${accounts.a.identity.tax_id.last4}", Pos{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tmpl.Render(func(Address) (map[string]any, bool) {
+		return map[string]any{"identity": map[string]any{"tax_id": "666-55-4321"}}, true
+	})
+	if err == nil || strings.Contains(err.Error(), "666") || !strings.Contains(err.Error(), "is a string, not an object") {
+		t.Fatalf("render error %v: want the kind of identity.tax_id, not its value", err)
+	}
+}

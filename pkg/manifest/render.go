@@ -73,7 +73,7 @@ func (t *Template) Render(lookup LookupFunc) (any, error) {
 		}
 		s, ok := interpolate(v)
 		if !ok {
-			return nil, fmt.Errorf("cannot insert %s (%s) into a string", Reference{Addr: p.e.addr, Path: p.e.path}, valueKind(v))
+			return nil, fmt.Errorf("cannot insert %s (%s) into a string", Reference{Addr: p.e.addr, Path: p.e.path}, valueKindAt(v, p.e.path))
 		}
 		b.WriteString(s)
 	}
@@ -105,7 +105,7 @@ func refValue(e *expr, lookup LookupFunc) (any, error) {
 			}
 			cur = x[idx]
 		default:
-			return nil, fmt.Errorf("%s: %s is %s, not an object", ref, formatPath(e.path[:i]), valueKind(cur))
+			return nil, fmt.Errorf("%s: %s is %s, not an object", ref, formatPath(e.path[:i]), valueKindAt(cur, e.path[:i]))
 		}
 	}
 	if f, ok := cur.(float64); ok { // a lookup that decoded without UseNumber
