@@ -1,8 +1,6 @@
 package emulator
 
 import (
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,21 +22,26 @@ import (
 // create or of a merged update. today is the emulator clock's date.
 func checkIdentityData(c *broker.Contact, id *broker.Identity, today time.Time, strictArea bool) error {
 	if c != nil {
-		fields := map[string]string{"contact.email_address": c.EmailAddress, "contact.unit": c.Unit,
-			"contact.city": c.City, "contact.state": c.State, "contact.postal_code": c.PostalCode}
 		for i, line := range c.StreetAddress {
-			fields["contact.street_address["+strconv.Itoa(i)+"]"] = line
+			if !latin(line) {
+				return notLatin("contact.street_address[" + strconv.Itoa(i) + "]")
+			}
 		}
-		if err := checkLatin(fields); err != nil {
-			return err
+		for _, f := range [...]struct{ name, value string }{{"contact.email_address", c.EmailAddress},
+			{"contact.unit", c.Unit}, {"contact.city", c.City}, {"contact.state", c.State}, {"contact.postal_code", c.PostalCode}} {
+			if !latin(f.value) {
+				return notLatin(f.name)
+			}
 		}
 	}
 	if id == nil {
 		return nil
 	}
-	if err := checkLatin(map[string]string{"identity.given_name": id.GivenName, "identity.middle_name": id.MiddleName,
-		"identity.family_name": id.FamilyName, "identity.tax_id": id.TaxID}); err != nil {
-		return err
+	for _, f := range [...]struct{ name, value string }{{"identity.given_name", id.GivenName},
+		{"identity.middle_name", id.MiddleName}, {"identity.family_name", id.FamilyName}, {"identity.tax_id", id.TaxID}} {
+		if !latin(f.value) {
+			return notLatin(f.name)
+		}
 	}
 	if !id.DateOfBirth.IsZero() {
 		y, m, d := today.UTC().Date()
@@ -52,17 +55,18 @@ func checkIdentityData(c *broker.Contact, id *broker.Identity, today time.Time, 
 	return checkTaxID(id.TaxIDType, id.TaxID, strictArea)
 }
 
-// checkLatin refuses characters outside ASCII 32-126, naming the first
-// offending field (in a stable order).
-func checkLatin(fields map[string]string) error {
-	for _, k := range slices.Sorted(maps.Keys(fields)) {
-		for _, r := range fields[k] {
-			if r < 32 || r > 126 {
-				return validation("%s: must be written in Latin characters (ASCII 32-126); use the local_* fields for the original script", k)
-			}
+// latin reports whether s holds only ASCII 32-126.
+func latin(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 32 || s[i] > 126 {
+			return false
 		}
 	}
-	return nil
+	return true
+}
+
+func notLatin(field string) error {
+	return validation("%s: must be written in Latin characters (ASCII 32-126); use the local_* fields for the original script", field)
 }
 
 // checkTaxID applies the documented tax id rules. strictArea also refuses
