@@ -109,3 +109,58 @@ func TestLockWorkspacesInParallel(t *testing.T) {
 		expectNoLeak(t, be, r, append(sensitive(all), em.Secret))
 	})
 }
+
+// runTimeRE finds the run time in an "Apply complete: ...; N requests in
+// 2.5s" summary.
+var runTimeRE = regexp.MustCompile(`(?m)requests in (\S+)$`)
+
+// TestLockHolderKilledWaiterTakesOver kills (SIGKILL) an apply that holds
+// the lock while a second apply of the same workspace waits for it: the
+// lock dies with its holder (the flock, or the PostgreSQL session), the
+// waiter takes it at once, resumes the killed run's creates and ends with
+// exactly one of each object.
+func TestLockHolderKilledWaiterTakesOver(t *testing.T) {
+	backends(t, func(t *testing.T, newBackend func(string) backend) {
+		dir := t.TempDir()
+		be := newBackend(dir)
+		em := startEmulator(t, dir, "--speed", "50", "--faults", "latency=20ms")
+		cs := customers("takeover", 10)
+		files := workdir(t, dir, cs, false)
+		r := newRunner(t, dir, em)
+		apply := append([]string{"apply", "--state", be.State, "--workspace", "shared"}, files...)
+
+		holder := r.start(apply...)
+		if !holder.waitOutput("Creating...") {
+			t.Fatalf("the first apply never started creating:\n%s", holder.wait())
+		}
+		waiter := r.start(append(apply, "--lock-timeout", "60s")...)
+		time.Sleep(300 * time.Millisecond) // the waiter is now blocked on the lock
+		killedAt := time.Now()
+		h := holder.killAfter(0)
+		if !h.Killed {
+			t.Fatalf("the holder ended before the kill:\n%s", h)
+		}
+		w := waiter.wait()
+		if w.Code != 0 {
+			t.Fatalf("the waiter after its holder was killed: want exit 0, got:\n%s", w)
+		}
+		// The waiter's own run (the summary's time) began within 2s of the
+		// kill: it did not sit out a stale lock.
+		sinceKill := time.Since(killedAt)
+		m := runTimeRE.FindStringSubmatch(w.Stdout)
+		if m == nil {
+			t.Fatalf("no run time in the waiter's summary:\n%s", w)
+		}
+		ran, err := time.ParseDuration(m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if idle := sinceKill - ran; idle > 2*time.Second {
+			t.Errorf("the waiter started its run %s after its holder was killed, want under 2s", idle.Round(time.Millisecond))
+		}
+		t.Logf("%s: holder killed %s after start; waiter finished %s after the kill: %s", be.Name, h.Elapsed.Round(time.Millisecond),
+			time.Since(killedAt).Round(time.Millisecond), summary(w.Stdout))
+		api{t, em}.expectExactlyOne(ctxTimeout(t), cs, false)
+		expectNoLeak(t, be, r, append(sensitive(cs), em.Secret))
+	})
+}
