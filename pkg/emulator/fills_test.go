@@ -113,3 +113,32 @@ func TestBlockLimitOrderWaitsForPrice(t *testing.T) {
 		t.Fatalf("buying power %v: the limit hold must be released in full", ta["buying_power"])
 	}
 }
+
+// TestOCOExitFollowsPartialFill: while the take-profit of an OCO fills in
+// slices, the stop-loss follows the remaining quantity, and is canceled
+// when the take-profit completes.
+func TestOCOExitFollowsPartialFill(t *testing.T) {
+	h, path := blockHarness(t)
+	h.must(200, "POST", path, mkt("F", "buy", "10000"))
+	h.clock.Advance(time.Minute)
+	oco := h.must(200, "POST", path, map[string]any{"symbol": "F", "qty": "10000", "side": "sell", "type": "limit",
+		"time_in_force": "gtc", "order_class": "oco", "take_profit": map[string]any{"limit_price": "13"},
+		"stop_loss": map[string]any{"stop_price": "12"}}).json(t)
+	id := oco["id"].(string)
+	h.clock.Advance(time.Minute)
+	if err := h.em.SetPrice("F", "13.5"); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(orderFillDelay)
+	got := h.must(200, "GET", path+"/"+id+"?nested=true", nil).json(t)
+	leg := got["legs"].([]any)[0].(map[string]any)
+	if got["status"] != "partially_filled" || got["filled_qty"] != "2500" || leg["qty"] != "7500" || leg["status"] != "held" {
+		t.Fatalf("after one slice: %v %v, stop-loss %v %v", got["status"], got["filled_qty"], leg["qty"], leg["status"])
+	}
+	h.clock.Advance(time.Minute)
+	got = h.must(200, "GET", path+"/"+id+"?nested=true", nil).json(t)
+	if got["status"] != "filled" || strings.Join(legStatuses(t, got), ",") != "canceled" {
+		t.Fatalf("after the take-profit: %v legs %v", got["status"], legStatuses(t, got))
+	}
+	h.must(404, "GET", "/v1/trading/accounts/"+DefaultFirmAccountID+"/positions/F", nil)
+}
