@@ -334,3 +334,21 @@ func TestOrderGroupsSurviveRestart(t *testing.T) {
 		t.Fatal("SetPrice accepted a negative price")
 	}
 }
+
+// TestCancelAllReportsLegs: cancel-all lists every order of a group.
+func TestCancelAllReportsLegs(t *testing.T) {
+	h := newHarness(t, nil)
+	acct := h.activeAccount()
+	h.fund(acct, "5000")
+	path := "/v1/trading/accounts/" + acct + "/orders"
+	b := bracket("bracket", "buy", "limit", "200", "150")
+	b["limit_price"] = "160"
+	h.must(200, "POST", path, b)
+	h.clock.Advance(0)
+	if res := h.must(207, "DELETE", path, nil).list(t); len(res) != 3 {
+		t.Fatalf("cancel-all reported %d orders, want the entry and its two legs", len(res))
+	}
+	if open := h.must(200, "GET", path, nil).list(t); len(open) != 0 {
+		t.Fatalf("%d orders still open", len(open))
+	}
+}

@@ -148,12 +148,20 @@ func (e *Emulator) cancelAllOrders(w http.ResponseWriter, r *http.Request) error
 // cancelOpenOrdersLocked cancels a's open orders (in symbol, if not empty).
 func (e *Emulator) cancelOpenOrdersLocked(a *account, symbol string) []broker.CancelOrderResult {
 	now := e.now()
-	out := []broker.CancelOrderResult{}
+	var open []*order
 	for _, o := range e.st.Orders {
 		if o.AccountID == a.ID && openOrder(o.Status) && (symbol == "" || o.Symbol == symbol) {
-			e.endOrderLocked(o, ordCanceled, now)
-			out = append(out, broker.CancelOrderResult{ID: o.ID, Status: http.StatusOK})
+			open = append(open, o)
 		}
+	}
+	// Every open order is reported, also legs that canceling their group's
+	// parent already canceled.
+	out := make([]broker.CancelOrderResult, 0, len(open))
+	for _, o := range open {
+		if openOrder(o.Status) {
+			e.endOrderLocked(o, ordCanceled, now)
+		}
+		out = append(out, broker.CancelOrderResult{ID: o.ID, Status: http.StatusOK})
 	}
 	return out
 }
