@@ -60,8 +60,20 @@ func sqliteBackend(t *testing.T, dir string) backend {
 			if err != nil {
 				t.Fatalf("state directory: %v", err)
 			}
+			// docs/state.md: files 0600, directories 0700 (brokerctl
+			// created this one).
+			if fi, err := os.Stat(stateDir); err != nil {
+				t.Fatal(err)
+			} else if fi.Mode().Perm() != 0o700 {
+				t.Errorf("state directory %s: mode %v, want 0700", stateDir, fi.Mode().Perm())
+			}
 			var out []namedBlob
 			for _, e := range entries {
+				if fi, err := e.Info(); err != nil {
+					t.Fatal(err)
+				} else if fi.Mode().Perm()&0o077 != 0 {
+					t.Errorf("state file %s: mode %v, want readable by its owner only", e.Name(), fi.Mode().Perm())
+				}
 				data, err := os.ReadFile(filepath.Join(stateDir, e.Name()))
 				if err != nil {
 					t.Fatal(err)
