@@ -60,6 +60,27 @@ var ownFormats = []*jsonschema.Format{
 		}
 		return &formatError{"is not a BIC (8 or 11 capital letters and digits, such as DEUTDEFF or DEUTDEFF500)"}
 	}},
+	{Name: "latin", Validate: func(v any) error {
+		s, ok := v.(string)
+		if !ok {
+			return nil
+		}
+		return checkLatin(s)
+	}},
+	{Name: "tax-id", Validate: func(v any) error {
+		s, ok := v.(string)
+		if !ok {
+			return nil
+		}
+		return checkTaxID(s)
+	}},
+	{Name: "us-tin", Validate: func(v any) error {
+		s, ok := v.(string)
+		if !ok {
+			return nil
+		}
+		return checkUSTaxID(s)
+	}},
 	{Name: "past-date", Validate: func(v any) error {
 		s, ok := v.(string)
 		if !ok {
@@ -133,4 +154,59 @@ func checkCountry(s string) error {
 		return &formatError{"is not an ISO 3166-1 alpha-3 country code: write " + strconv.Quote(r.ISO3())}
 	}
 	return &formatError{"is not an ISO 3166-1 alpha-3 country code (such as USA, GBR, DEU)"}
+}
+
+// checkLatin accepts ASCII 32-126 only: the API refuses names, address
+// lines and tax ids in other scripts (FINRA CAIS reporting, the docs' Data
+// Validations page).
+func checkLatin(s string) error {
+	for _, r := range s {
+		if r < 32 || r > 126 {
+			return &formatError{"must be written in Latin characters (ASCII 32-126)"}
+		}
+	}
+	return nil
+}
+
+// checkTaxID applies the rules for every tax id type: Latin, longer than
+// one character, not one character repeated (dashes aside).
+func checkTaxID(s string) error {
+	if err := checkLatin(s); err != nil {
+		return err
+	}
+	digits := strings.ReplaceAll(s, "-", "")
+	switch {
+	case len(digits) <= 1:
+		return &formatError{"must be longer than 1 character"}
+	case strings.Count(digits, digits[:1]) == len(digits):
+		return &formatError{"must not be one character repeated"}
+	}
+	return nil
+}
+
+// checkUSTaxID applies the SSA's rules to a USA_SSN or USA_ITIN: 9 digits
+// (dashes allowed), no area 000, group 00 or serial 0000, not all
+// increasing or decreasing digits. Area 666 is left to the API: the
+// spec's own example SSN and most test data use it.
+func checkUSTaxID(s string) error {
+	digits := strings.ReplaceAll(s, "-", "")
+	if len(digits) != 9 || !allDigits(digits) {
+		return &formatError{"is not 9 digits (dashes allowed), as a USA_SSN or USA_ITIN must be"}
+	}
+	up, down := true, true
+	for i := 1; i < len(digits); i++ {
+		d := int(digits[i]) - int(digits[i-1])
+		up, down = up && d == 1, down && d == -1
+	}
+	switch {
+	case digits[:3] == "000":
+		return &formatError{"has area number 000 (the first three digits), which is never issued"}
+	case digits[3:5] == "00":
+		return &formatError{"has group number 00 (the middle two digits), which is never issued"}
+	case digits[5:] == "0000":
+		return &formatError{"has serial number 0000 (the last four digits), which is never issued"}
+	case up || down:
+		return &formatError{"is all increasing or decreasing digits, which is never issued"}
+	}
+	return nil
 }

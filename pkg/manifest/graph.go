@@ -92,6 +92,41 @@ type leafCheck struct {
 	// wantBool, wantNumber: the field takes a boolean or a number, not a
 	// string, so a whole-string each.value "true" or "12" is converted.
 	wantBool, wantNumber bool
+	// cond: a conditionalFormat rule applies to the field (checkConditional).
+	cond bool
+	// fast checks a string when the schema is a string of one of ownFormats
+	// and nothing else: a CSV cell is then checked without the validator's
+	// allocations (nil otherwise).
+	fast func(string) error
+}
+
+// ownFormatOnly returns the check of a raw schema that is {"type":
+// "string", "format": F} with F one of ownFormats, plus annotations.
+func ownFormatOnly(m map[string]any) func(string) error {
+	if branches, ok := m["anyOf"].([]any); ok && len(m) == 1 && len(branches) == 2 {
+		// {anyOf: [schema, template]}: checkValue never sees a template.
+		if t, _ := branches[1].(map[string]any); t["$ref"] != "#/$defs/template" {
+			return nil
+		}
+		m, _ = branches[0].(map[string]any)
+	}
+	f, _ := m["format"].(string)
+	if m["type"] != "string" {
+		return nil
+	}
+	for k := range m {
+		switch k {
+		case "type", "format", "description", "title", "deprecated", "examples", "x-brokerctl-sensitive":
+		default:
+			return nil
+		}
+	}
+	for _, of := range ownFormats {
+		if of.Name == f {
+			return func(s string) error { return of.Validate(s) }
+		}
+	}
+	return nil
 }
 
 // plainStringSchema reports whether a raw schema is {"type": "string"}
@@ -133,7 +168,7 @@ func (l *loader) checkLeaf(c *cnode, v any, ctx *instCtx) any {
 		}
 		return pos, path
 	}
-	return l.checkValue(blockSchema(ctx.b.addr), c, c.tmpl, v, where)
+	return l.checkValue(ctx.b, c, c.tmpl, v, where)
 }
 
 // checkStatic validates a value substituted from variables or env (no
@@ -143,7 +178,7 @@ func (l *loader) checkStatic(c *cnode, t *Template, v any) any {
 	if l.cur == nil || len(c.ptr) == 0 {
 		return v
 	}
-	return l.checkValue(blockSchema(l.cur.addr), c, t, v, func() (Pos, string) { return c.pos, c.path })
+	return l.checkValue(l.cur, c, t, v, func() (Pos, string) { return c.pos, c.path })
 }
 
 // checkValue validates a substituted value v of template t against the
@@ -155,10 +190,11 @@ func (l *loader) checkStatic(c *cnode, t *Template, v any) any {
 // or a number and not a string, a whole-string template of "true"/"false"
 // or a number is converted, so disclosures can come from a CSV. It returns
 // the value to use.
-func (l *loader) checkValue(base string, c *cnode, t *Template, v any, where func() (Pos, string)) any {
+func (l *loader) checkValue(b *block, c *cnode, t *Template, v any, where func() (Pos, string)) any {
 	if s, ok := v.(string); ok && strings.Contains(s, "${") {
 		return v // a reference to another resource: known only at apply
 	}
+	base := blockSchema(b.addr)
 	ptr := c.ptr
 	lc := c.lc
 	if lc == nil {
@@ -173,6 +209,9 @@ func (l *loader) checkValue(base string, c *cnode, t *Template, v any, where fun
 				lc.anyString = plainStringSchema(raw)
 				lc.wantBool, lc.wantNumber = scalarWants(raw)
 			}
+			lc.cond = hasConditional(b.addr, ptr)
+			lc.fast = ownFormatOnly(rawSchemaAt(SchemaURL + "#" + leafPointer(base, ptr)))
+			lc.anyString = lc.anyString && !lc.cond
 			leafCache.Store(key, lc)
 		}
 		c.lc = lc // a block's instances share the node: look it up once
@@ -184,6 +223,7 @@ func (l *loader) checkValue(base string, c *cnode, t *Template, v any, where fun
 		if lc.anyString {
 			return v // every string is valid: skip the validator's allocations
 		}
+
 		if len(t.parts) == 1 && t.parts[0].e != nil {
 			switch {
 			case lc.wantBool && strings.EqualFold(s, "true"):
@@ -195,8 +235,14 @@ func (l *loader) checkValue(base string, c *cnode, t *Template, v any, where fun
 			}
 		}
 	}
-	err := lc.sch.Validate(v)
+	var err error
+	if s, isStr := v.(string); !isStr || lc.fast == nil || lc.fast(s) != nil {
+		err = lc.sch.Validate(v) // the validator words the error
+	}
 	if err == nil {
+		if s, isStr := v.(string); isStr && lc.cond {
+			l.checkConditional(b, c, s, where)
+		}
 		return v
 	}
 	ve, ok := err.(*jsonschema.ValidationError)

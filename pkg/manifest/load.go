@@ -30,7 +30,8 @@ type loader struct {
 
 	csvCache map[string]*block // blocks by CSV file and key column, to share parsed rows
 
-	cur *block // the block whose body buildBlock is compiling, for checkStatic
+	cur      *block            // the block whose body buildBlock is compiling, for checkStatic
+	siblings map[sibKey]sibVal // sibling literals of conditional formats, by block
 }
 
 type fieldCheck struct {

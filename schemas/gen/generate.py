@@ -61,7 +61,21 @@ schemas = spec["components"]["schemas"]
 #   past-date         a YYYY-MM-DD date that is not in the future
 #   country-alpha3    an ISO 3166-1 alpha-3 country code (USA), as described
 #   bic               a SWIFT BIC (8 or 11 characters)
+#   latin             Latin characters only (ASCII 32-126): the Data
+#                     Validations page's rule for names, address and tax id
+#   tax-id            a tax id: Latin, more than one character, not one
+#                     character repeated (Identity's if/then adds us-tin,
+#                     the SSA rules, for USA_SSN and USA_ITIN)
 FORMATS = {
+    "Contact/city": "latin",
+    "Contact/state": "latin",
+    "Contact/postal_code": "latin",
+    "Contact/unit": "latin",
+    "StreetAddress": "latin",
+    "Identity/given_name": "latin",
+    "Identity/middle_name": "latin",
+    "Identity/family_name": "latin",
+    "Identity/tax_id": "tax-id",
     "Contact/country": "country-alpha3",
     "TrustedContact/country": "country-alpha3",
     "Identity/country_of_birth": "country-alpha3",
@@ -89,6 +103,9 @@ FORMATS = {
 
 def set_format(path, fmt):
     parts = path.split("/")
+    if len(parts) == 1:
+        schemas[path]["format"] = fmt
+        return
     node = schemas[parts[0]]
     for p in parts[1:]:
         if p.endswith("[]"):
@@ -230,6 +247,13 @@ for n in sorted(needed):
     if "properties" not in defs[n] and defs[n].get("type") not in ("object", "array") \
             and "enum" in defs[n]:
         defs[n] = {"anyOf": [defs[n], {"$ref": "#/$defs/template"}]}
+
+# A USA_SSN or USA_ITIN is 9 digits the SSA could have issued (Data
+# Validations page; the emulator applies the same rules).
+defs["Identity"]["allOf"] = [{
+    "if": {"properties": {"tax_id_type": {"enum": ["USA_SSN", "USA_ITIN"]}}, "required": ["tax_id_type"]},
+    "then": {"properties": {"tax_id": {"anyOf": [{"format": "us-tin"}, {"$ref": "#/$defs/template"}]}}},
+}]
 
 defs["template"] = {
     "description": "A ${...} expression: a reference (${accounts.alice.id}), a variable "
