@@ -66,6 +66,7 @@ func (e *Emulator) fillOrderLocked(o *order, price decimal.Decimal, at time.Time
 	}
 	qty := nextSlice(o, total, remaining, price)
 	value := qty.Mul(price)
+	a.Cash = a.Cash.Sub(commissionFor(o, filled, qty, total, value))
 	if o.Side == "buy" {
 		rel := o.Hold
 		if qty.LessThan(remaining) {
@@ -139,4 +140,26 @@ func (e *Emulator) partialFillLocked(o *order, rest decimal.Decimal, at time.Tim
 			e.fillOrderLocked(o, as.Price, due)
 		}
 	})
+}
+
+// commissionFor is the commission one execution of qty (after filled of
+// total, worth value) costs the account: commission_type notional (the
+// default) charges the order's commission pro rata over its executions,
+// qty charges it per share, bps charges commission/10,000 of the value.
+func commissionFor(o *order, filled, qty, total, value decimal.Decimal) decimal.Decimal {
+	c, err := decimal.NewFromString(o.Commission)
+	if err != nil || !c.IsPositive() {
+		return decimal.Zero
+	}
+	switch broker.CommissionType(o.CommissionType) {
+	case broker.CommissionQty:
+		return c.Mul(qty)
+	case broker.CommissionBps:
+		return value.Mul(c).DivRound(decimal.NewFromInt(10000), 9)
+	}
+	if !total.IsPositive() {
+		return decimal.Zero
+	}
+	before := c.Mul(filled).DivRound(total, 9)
+	return c.Mul(filled.Add(qty)).DivRound(total, 9).Sub(before)
 }

@@ -142,3 +142,33 @@ func TestOCOExitFollowsPartialFill(t *testing.T) {
 	}
 	h.must(404, "GET", "/v1/trading/accounts/"+DefaultFirmAccountID+"/positions/F", nil)
 }
+
+// TestCommissionCharged: the order's commission leaves the account's cash
+// at execution, as commission_type says.
+func TestCommissionCharged(t *testing.T) {
+	for _, tc := range []struct {
+		name, sym, qty, commission, typ, wantCash string
+	}{
+		{"per order", "AAPL", "10", "1.25", "", "998103.75"},         // 1000000 - 1895 - 1.25
+		{"per share", "AAPL", "10", "0.01", "qty", "998104.9"},       // - 10 x 0.01
+		{"bps", "AAPL", "10", "10", "bps", "998103.105"},             // - 1895 x 10/10000
+		{"block, pro rata", "F", "10000", "2", "notional", "872998"}, // 1000000 - 127000 - 2
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, path := blockHarness(t)
+			b := mkt(tc.sym, "buy", tc.qty)
+			b["commission"] = tc.commission
+			if tc.typ != "" {
+				b["commission_type"] = tc.typ
+			}
+			o := h.must(200, "POST", path, b).json(t)
+			if o["commission"] != tc.commission || (tc.typ != "" && o["commission_type"] != tc.typ) {
+				t.Fatalf("echo: commission %v type %v", o["commission"], o["commission_type"])
+			}
+			h.clock.Advance(time.Minute)
+			if c := h.cash(DefaultFirmAccountID); c != tc.wantCash {
+				t.Fatalf("cash %s, want %s", c, tc.wantCash)
+			}
+		})
+	}
+}

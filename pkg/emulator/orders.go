@@ -106,6 +106,10 @@ func (e *Emulator) placeOrderLocked(a *account, req *broker.OrderCreateRequest, 
 	if o.ClientOrderID == "" {
 		o.ClientOrderID = uuid.NewString()
 	}
+	o.CommissionType = string(req.CommissionType)
+	if o.Commission == "" && req.CommissionBps != nil {
+		o.Commission, o.CommissionType = req.CommissionBps.String(), string(broker.CommissionBps) // deprecated form
+	}
 	if o.Commission == "" {
 		o.Commission = "0"
 	}

@@ -43,7 +43,8 @@ func (e *Emulator) orderWire(o *order) broker.Order {
 		StopPrice: optDec(o.StopPrice), Status: broker.OrderStatus(o.Status), ExtendedHours: o.ExtendedHours,
 		Commission: optDec(o.Commission), PositionIntent: o.PositionIntent, ReplacedAt: optTime(o.ReplacedAt),
 		ReplacedBy: optStr(o.ReplacedBy), Replaces: optStr(o.Replaces), OrderClass: broker.OrderClass(o.OrderClass),
-		TrailPrice: optDec(o.TrailPrice), TrailPercent: optDec(o.TrailPercent), HWM: optDec(o.HWM)}
+		TrailPrice: optDec(o.TrailPrice), TrailPercent: optDec(o.TrailPercent), HWM: optDec(o.HWM),
+		CommissionType: broker.CommissionType(o.CommissionType)}
 }
 
 // orderWireNested is orderWire with the legs of a group's parent in legs.

@@ -353,7 +353,8 @@ func contractSamples(t *testing.T) map[string][]any {
 	add("BatchJournalResponse", h.must(200, "POST", "/v1/journals/batch", map[string]any{"entry_type": "JNLC",
 		"from_account": DefaultFirmAccountID, "entries": []map[string]any{{"to_account": id, "amount": "5"}}}))
 	path := "/v1/trading/accounts/" + id
-	add("Order", h.must(200, "POST", path+"/orders", mkt("AAPL", "buy", "2")))
+	add("Order", h.must(200, "POST", path+"/orders", map[string]any{"symbol": "AAPL", "qty": "2", "side": "buy",
+		"type": "market", "time_in_force": "day", "commission": "1", "commission_type": "qty"}))
 	add("Order", h.must(200, "POST", path+"/orders", map[string]any{"symbol": "SPY", "notional": "100", "side": "buy",
 		"type": "limit", "limit_price": "1", "time_in_force": "day"}))
 	bracket := h.must(200, "POST", path+"/orders", map[string]any{"symbol": "AAPL", "qty": "1", "side": "buy",

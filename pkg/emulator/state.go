@@ -224,6 +224,7 @@ type order struct {
 	Status         string    `json:"status"`
 	ExtendedHours  bool      `json:"extended_hours"`
 	Commission     string    `json:"commission,omitempty"`
+	CommissionType string    `json:"commission_type,omitempty"`
 	PositionIntent string    `json:"position_intent,omitempty"`
 	// OrderClass is "" or simple for single orders, else bracket, oco or oto.
 	OrderClass   string `json:"order_class,omitempty"`
