@@ -101,11 +101,11 @@ type KYCResults struct {
 
 // Contact is the account holder's contact information.
 type Contact struct {
-	EmailAddress  string   `json:"email_address"`
+	EmailAddress  string   `json:"email_address,omitempty"`
 	PhoneNumber   string   `json:"phone_number,omitempty"`
-	StreetAddress []string `json:"street_address"`
+	StreetAddress []string `json:"street_address,omitempty"`
 	Unit          string   `json:"unit,omitempty"`
-	City          string   `json:"city"`
+	City          string   `json:"city,omitempty"`
 	State         string   `json:"state,omitempty"`
 	PostalCode    string   `json:"postal_code,omitempty"`
 	Country       string   `json:"country,omitempty"`
@@ -114,8 +114,8 @@ type Contact struct {
 // Identity is the account holder's identity. TaxID is write-only: the API
 // does not echo it in responses.
 type Identity struct {
-	GivenName                      string          `json:"given_name"`
-	FamilyName                     string          `json:"family_name"`
+	GivenName                      string          `json:"given_name,omitempty"`
+	FamilyName                     string          `json:"family_name,omitempty"`
 	MiddleName                     string          `json:"middle_name,omitempty"`
 	DateOfBirth                    Date            `json:"date_of_birth,omitzero"`
 	TaxID                          string          `json:"tax_id,omitempty"`
@@ -194,8 +194,8 @@ type Document struct {
 
 // TrustedContact is the optional trusted contact person.
 type TrustedContact struct {
-	GivenName     string   `json:"given_name"`
-	FamilyName    string   `json:"family_name"`
+	GivenName     string   `json:"given_name,omitempty"`
+	FamilyName    string   `json:"family_name,omitempty"`
 	EmailAddress  string   `json:"email_address,omitempty"`
 	PhoneNumber   string   `json:"phone_number,omitempty"`
 	StreetAddress []string `json:"street_address,omitzero"`

@@ -63,7 +63,9 @@ func (r *OrderCreateRequest) Validate() error {
 	}
 	needLimit := r.Type == OrderTypeLimit || r.Type == OrderTypeStopLimit
 	needStop := r.Type == OrderTypeStop || r.Type == OrderTypeStopLimit
-	if needLimit {
+	// An OCO order's prices live in its legs: the API's own example sends no
+	// top-level limit_price (take_profit.limit_price is the limit leg).
+	if needLimit && !(r.OrderClass == OrderClassOCO && r.LimitPrice == nil) {
 		if err := positive("limit_price", r.LimitPrice); err != nil {
 			if r.LimitPrice == nil {
 				return invalid("limit_price", "required for %s orders", r.Type)

@@ -94,6 +94,13 @@ func TestOrderValidate(t *testing.T) {
 		{"oco market", func(r *OrderCreateRequest) {
 			r.Type, r.LimitPrice, r.OrderClass, r.TakeProfit, r.StopLoss = OrderTypeMarket, nil, OrderClassOCO, &TakeProfit{LimitPrice: d("2")}, &StopLoss{StopPrice: d("1")}
 		}, "type", "oco orders must be limit"},
+		{"oco as in the docs, no top-level limit_price", func(r *OrderCreateRequest) {
+			r.LimitPrice, r.OrderClass, r.TakeProfit, r.StopLoss = nil, OrderClassOCO, &TakeProfit{LimitPrice: d("301")}, &StopLoss{StopPrice: d("299"), LimitPrice: d("298")}
+		}, "", ""},
+		{"oco with a zero top-level limit_price", func(r *OrderCreateRequest) {
+			r.LimitPrice, r.OrderClass, r.TakeProfit, r.StopLoss = d("0"), OrderClassOCO, &TakeProfit{LimitPrice: d("301")}, &StopLoss{StopPrice: d("299")}
+		}, "limit_price", "greater than 0"},
+		{"limit without limit_price", func(r *OrderCreateRequest) { r.LimitPrice = nil }, "limit_price", "required for limit"},
 		{"oto with both", func(r *OrderCreateRequest) {
 			r.OrderClass, r.TakeProfit, r.StopLoss = OrderClassOTO, &TakeProfit{LimitPrice: d("2")}, &StopLoss{StopPrice: d("1")}
 		}, "take_profit", "exactly one"},
@@ -273,5 +280,37 @@ func TestRequestJSONShape(t *testing.T) {
 	var jr JournalCreateRequest
 	if err := json.Unmarshal([]byte(`{"from_account":"f","to_account":"t","entry_type":"JNLC","amount":51}`), &jr); err != nil || jr.Amount.String() != "51" {
 		t.Errorf("numeric amount: %v %v", jr.Amount, err)
+	}
+}
+
+// TestAccountUpdatePartialContact: a PATCH that changes one contact field
+// sends only that field; an empty email or city would be refused (422).
+func TestAccountUpdatePartialContact(t *testing.T) {
+	tests := []struct {
+		name string
+		req  AccountUpdateRequest
+		want string
+	}{
+		{"city only", AccountUpdateRequest{Contact: &Contact{City: "Elsewhere"}}, `{"contact":{"city":"Elsewhere"}}`},
+		{"email only", AccountUpdateRequest{Contact: &Contact{EmailAddress: "a@example.com"}}, `{"contact":{"email_address":"a@example.com"}}`},
+		{"street only", AccountUpdateRequest{Contact: &Contact{StreetAddress: []string{"1 Main St"}}}, `{"contact":{"street_address":["1 Main St"]}}`},
+	}
+	for _, tt := range tests {
+		got, err := json.Marshal(tt.req)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if string(got) != tt.want {
+			t.Errorf("%s: body %s, want %s", tt.name, got, tt.want)
+		}
+	}
+	// Identity keeps the API's explicit nulls (visa fields) so responses
+	// round-trip, but never sends empty names.
+	got, err := json.Marshal(AccountUpdateRequest{Identity: &Identity{MiddleName: "Q"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(got), "given_name") || strings.Contains(string(got), "family_name") {
+		t.Errorf("identity update sends empty names: %s", got)
 	}
 }
