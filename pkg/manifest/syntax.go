@@ -49,7 +49,19 @@ func yamlDiag(file string, src []byte, err error) Diagnostic {
 	hint := ""
 	if line > 0 {
 		p.Col = 1
-		if text, ok := sourceLine(src, line); ok {
+		if open, close, isFlow := flowBrackets(msg); isFlow {
+			// The { or [ that is not closed: on the reported line, or above
+			// it when yaml.v3 reports where it gave up (a collection on
+			// line 1 has no context line).
+			for l := line; l >= max(1, line-50); l-- {
+				if text, ok := sourceLine(src, l); ok {
+					if i := unclosed(text, open, close); i >= 0 {
+						p.Line, p.Col, hint = l, col(text, i), " (this "+string(open)+" is not closed)"
+						break
+					}
+				}
+			}
+		} else if text, ok := sourceLine(src, line); ok {
 			p.Col, hint = yamlErrorColumn(msg, text)
 		}
 	}
@@ -75,20 +87,24 @@ func sourceLine(src []byte, n int) (string, bool) {
 	return strings.TrimSuffix(string(src), "\r"), true
 }
 
+// flowBrackets returns the brackets of a "did not find expected ',' or
+// '}'" (or ']') error.
+func flowBrackets(msg string) (open, close byte, ok bool) {
+	switch {
+	case strings.HasSuffix(msg, "',' or '}'"):
+		return '{', '}', true
+	case strings.HasSuffix(msg, "',' or ']'"):
+		return '[', ']', true
+	}
+	return 0, 0, false
+}
+
 // col is the 1-based column (in characters) of byte offset i of line.
 func col(line string, i int) int { return utf8.RuneCountInString(line[:i]) + 1 }
 
 // yamlErrorColumn finds where on the reported line the problem is.
 func yamlErrorColumn(msg, line string) (int, string) {
 	switch {
-	case strings.HasSuffix(msg, "',' or '}'"):
-		if i := unclosed(line, '{', '}'); i >= 0 {
-			return col(line, i), " (this { is not closed)"
-		}
-	case strings.HasSuffix(msg, "',' or ']'"):
-		if i := unclosed(line, '[', ']'); i >= 0 {
-			return col(line, i), " (this [ is not closed)"
-		}
 	case msg == "found unexpected end of stream":
 		if i := unclosedQuote(line); i >= 0 {
 			return col(line, i), " (this quoted string is not closed)"
@@ -161,6 +177,9 @@ func unclosedQuote(line string) int {
 // jsonSyntax checks that a .json file is JSON (not merely YAML, which
 // would accept a trailing comma or a comment) and locates the first error.
 func jsonSyntax(file string, src []byte) (Diagnostic, bool) {
+	if len(bytes.TrimSpace(src)) == 0 {
+		return Diagnostic{}, true // empty, like an empty YAML file
+	}
 	var v any
 	err := json.Unmarshal(src, &v)
 	if err == nil {
@@ -172,8 +191,8 @@ func jsonSyntax(file string, src []byte) (Diagnostic, bool) {
 	}
 	off := int(se.Offset) - 1 // the offending byte
 	msg := se.Error()
-	if off >= len(bytes.TrimRight(src, " \t\r\n")) { // unexpected end: point at the last character
-		off = len(bytes.TrimRight(src, " \t\r\n")) - 1
+	if trimmed := len(bytes.TrimRight(src, " \t\r\n")); strings.HasPrefix(msg, "unexpected end") { // point at the last character
+		off = trimmed - 1
 		msg += " (a { or [ is not closed)"
 	}
 	off = max(0, min(off, len(src)-1))
