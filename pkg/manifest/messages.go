@@ -95,6 +95,9 @@ func schemaMessage(e *jsonschema.ValidationError, v any, path []string) (summary
 	switch k := e.ErrorKind.(type) {
 	case *kind.Type:
 		summary = fmt.Sprintf("expected %s, got %s", strings.Join(k.Want, " or "), k.Got)
+		if s, isStr := v.(string); isStr && !secret && len(s) <= 64 {
+			summary += fmt.Sprintf(" %q", s)
+		}
 		n, isNum := v.(json.Number)
 		if !isNum || !slices.Contains(k.Want, "string") {
 			return summary, ""
