@@ -212,7 +212,21 @@ func connect(ctx context.Context, g *Globals, spec *targetSpec, yes, jsonOut boo
 func preflight(ctx context.Context, c *broker.Client, spec *targetSpec) error {
 	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
 	defer cancel()
-	err := executor.NewBrokerRemote(c).CheckCredentials(ctx)
+	remote := executor.NewBrokerRemote(c)
+	err := remote.CheckCredentials(ctx)
+	// An endpoint that answers 429 or 5xx is up: keep asking until the
+	// budget is spent (the client already backed off between its own
+	// attempts), so a busy or flaky API does not fail a run that would
+	// have gone through. Only an endpoint that does not answer fails fast.
+	for wait := preflightRetryMin; err != nil && transientAnswer(err); wait = min(2*wait, preflightRetryMax) {
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+			err = remote.CheckCredentials(ctx)
+			continue
+		}
+		break
+	}
 	switch {
 	case err == nil:
 		return nil
@@ -227,6 +241,16 @@ func preflight(ctx context.Context, c *broker.Client, spec *targetSpec) error {
 		return &ExitError{Code: exitFailure, Err: fmt.Errorf("pre-flight check of %s (GET /v1/accounts) failed: %w", spec.BaseURL, err)}
 	}
 	return &ExitError{Code: exitFailure, Err: fmt.Errorf("cannot reach %s: %s", spec.BaseURL, reachReason(err))}
+}
+
+// transientAnswer reports whether err is an HTTP answer worth asking again:
+// rate limited or a server error.
+func transientAnswer(err error) bool {
+	var ae *broker.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	return ae.StatusCode == http.StatusTooManyRequests || ae.StatusCode >= 500
 }
 
 // reachReason says in a few words why a request got no HTTP answer.

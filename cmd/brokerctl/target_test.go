@@ -544,3 +544,55 @@ func TestRejectedConfigCredentialsNameTheFile(t *testing.T) {
 		t.Errorf("exit %d, stderr %q, want %q", code, errs, want)
 	}
 }
+
+// TestPreflightOutlastsTransientAnswers: an endpoint that answers 503 or
+// 429 for a while is up, so the pre-flight keeps asking within its budget;
+// only a rejected key pair or a dead endpoint ends it at once.
+func TestPreflightOutlastsTransientAnswers(t *testing.T) {
+	tests := []struct {
+		name     string
+		failures int32 // answers before the first 200 (or 401)
+		status   int
+		final    int
+		wantErr  string
+	}{
+		{"503 five times then ok", 5, http.StatusServiceUnavailable, http.StatusOK, ""},
+		{"429 four times then ok", 4, http.StatusTooManyRequests, http.StatusOK, ""},
+		{"502 then a rejected key pair", 2, http.StatusBadGateway, http.StatusUnauthorized, "credentials rejected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				if calls.Add(1) <= tt.failures {
+					w.WriteHeader(tt.status)
+					fmt.Fprint(w, `{"code":50010000,"message":"injected"}`)
+					return
+				}
+				w.WriteHeader(tt.final)
+				if tt.final == http.StatusOK {
+					fmt.Fprint(w, `[]`)
+					return
+				}
+				fmt.Fprint(w, `{"code":40110000,"message":"request is not authorized"}`)
+			}))
+			defer srv.Close()
+			spec := &targetSpec{Name: "endpoint", Kind: kindEndpoint, BaseURL: srv.URL, Creds: broker.Credentials{KeyID: "K", Secret: "S"}}
+			c, err := broker.New(broker.Config{BaseURL: srv.URL, KeyID: "K", Secret: "S", MaxRetries: preflightRetries, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = preflight(context.Background(), c, spec)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("preflight: %v (after %d requests)", err, calls.Load())
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("preflight: %v, want %q", err, tt.wantErr)
+			}
+			if got, want := calls.Load(), tt.failures+1; got != want {
+				t.Errorf("%d requests, want %d", got, want)
+			}
+		})
+	}
+}

@@ -90,7 +90,7 @@ func (b *BrokerRemote) CheckCredentials(ctx context.Context) error {
 		b.probed = true
 		b.rejected = &CredentialsError{BaseURL: b.c.BaseURL(), Status: http.StatusUnauthorized}
 	default:
-		return fmt.Errorf("check credentials after a 401: %w", err)
+		return err
 	}
 	return b.rejected
 }
@@ -114,7 +114,10 @@ func (b *BrokerRemote) do(ctx context.Context, method, path string, query url.Va
 	err := b.c.Do(ctx, method, path, query, body, out, opts...)
 	if broker.IsUnauthorized(err) {
 		if cerr := b.CheckCredentials(ctx); cerr != nil {
-			return cerr
+			if IsCredentialsError(cerr) {
+				return cerr
+			}
+			return fmt.Errorf("%w (and checking the credentials after that 401 failed: %v)", err, cerr)
 		}
 	}
 	return err
