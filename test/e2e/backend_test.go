@@ -32,7 +32,10 @@ type namedBlob struct {
 
 // backends runs f once per state backend: SQLite always, PostgreSQL when
 // BROKERCTL_TEST_POSTGRES is set (scripts/with-postgres.sh, make test).
+// The tests mostly wait (on the client's rate limiter, on the emulator's
+// timers), so they all run at once.
 func backends(t *testing.T, f func(t *testing.T, newBackend func(dir string) backend)) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
 		f(t, func(dir string) backend { return sqliteBackend(t, dir) })

@@ -7,12 +7,19 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
 
-// nCustomers is the size of the onboarding CSV: 5 resources per row.
-const nCustomers = 20
+// nCustomers is the size of the onboarding CSV of the kill and fault
+// tests (5 resources per row): 20, or 10 with -short.
+func nCustomers() int {
+	if testing.Short() {
+		return 10
+	}
+	return 20
+}
 
 // testSeed is E2E_SEED when set (to replay a failure), else the time.
 func testSeed(t *testing.T) uint64 {
@@ -56,14 +63,18 @@ func TestKill9ResumesToExactlyOne(t *testing.T) {
 			faults = f
 		}
 		em := startEmulator(t, dir, "--speed", "50", "--faults", faults)
-		cs := customers("kill", nCustomers)
+		cs := customers("kill", nCustomers())
 		files := workdir(t, dir, cs, true)
 		r := newRunner(t, dir, em)
 		// A lock dies with its holder: a run after a kill never waits for it.
 		apply := append([]string{"apply", "--state", be.State, "--lock-timeout", "2s"}, files...)
 
 		kills, finished, locked := 0, 0, 0
-		nKills, maxKill := envInt(t, "E2E_KILLS", 8), envInt(t, "E2E_KILL_MAX_MS", 1500)
+		defKills := 8
+		if testing.Short() {
+			defKills = 4
+		}
+		nKills, maxKill := envInt(t, "E2E_KILLS", defKills), envInt(t, "E2E_KILL_MAX_MS", 1500)
 		for i := range nKills {
 			d := 50*time.Millisecond + time.Duration(rng.Int64N(int64(time.Duration(maxKill-50)*time.Millisecond)))
 			res := r.start(apply...).killAfter(d)
@@ -116,9 +127,10 @@ func TestKill9ResumesToExactlyOne(t *testing.T) {
 	})
 }
 
-// TestInterruptResumes sends SIGINT (Ctrl-C) to a running apply: it stops
-// within seconds with exit 1 and "interrupted: ... run apply again to
-// resume", and the next apply ends with exactly one of each object.
+// TestInterruptResumes sends SIGINT (Ctrl-C) to a running apply, then
+// SIGTERM (a CI job cancelled) to the next: each stops within seconds with
+// exit 1 and "interrupted: ... run apply again to resume", and the next
+// apply ends with exactly one of each object.
 func TestInterruptResumes(t *testing.T) {
 	backends(t, func(t *testing.T, newBackend func(string) backend) {
 		seed := testSeed(t)
@@ -131,28 +143,35 @@ func TestInterruptResumes(t *testing.T) {
 		r := newRunner(t, dir, em)
 		apply := append([]string{"apply", "--state", be.State, "--lock-timeout", "2s"}, files...)
 
-		p := r.start(apply...)
-		if !p.waitOutput("Creating...") {
-			t.Fatalf("apply never started creating:\n%s", p.wait())
+		// Ctrl-C, then a CI runner's cancel (SIGTERM), each mid-run.
+		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+			p := r.start(apply...)
+			if !p.waitOutput("Creating...") {
+				if res := p.wait(); res.Code != 0 {
+					t.Fatalf("apply never started creating:\n%s", res)
+				}
+				t.Logf("apply had nothing left to create before %v (seed %d)", sig, seed)
+				continue
+			}
+			time.Sleep(time.Duration(rng.Int64N(int64(800 * time.Millisecond))))
+			sent := time.Now()
+			if err := p.cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			res := p.wait()
+			stopped := time.Since(sent)
+			switch {
+			case res.Code == 0:
+				t.Logf("apply finished before %v (seed %d)", sig, seed)
+			case res.Code != 1 || !strings.Contains(res.Stderr, "interrupted: state records every step; run apply again to resume"):
+				t.Errorf("apply after %v: want exit 1 and the resume hint, got:\n%s", sig, res)
+			case stopped > 5*time.Second:
+				t.Errorf("apply took %s to stop after %v, want under 5s", stopped, sig)
+			}
+			t.Logf("%s: %v after %s; exit %d %s later", be.Name, sig, (res.Elapsed - stopped).Round(time.Millisecond), res.Code, stopped.Round(time.Millisecond))
 		}
-		time.Sleep(time.Duration(rng.Int64N(int64(800 * time.Millisecond))))
-		sent := time.Now()
-		if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
-			t.Fatal(err)
-		}
-		res := p.wait()
-		stopped := time.Since(sent)
-		switch {
-		case res.Code == 0:
-			t.Logf("apply finished before the interrupt (seed %d)", seed)
-		case res.Code != 1 || !strings.Contains(res.Stderr, "interrupted: state records every step; run apply again to resume"):
-			t.Errorf("apply after SIGINT: want exit 1 and the resume hint, got:\n%s", res)
-		case stopped > 5*time.Second:
-			t.Errorf("apply took %s to stop after SIGINT, want under 5s", stopped)
-		}
-		t.Logf("%s: SIGINT after %s; exit %d %s later", be.Name, (res.Elapsed - stopped).Round(time.Millisecond), res.Code, stopped.Round(time.Millisecond))
 
-		res = applyUntilOK(t, r, apply, 3)
+		res := applyUntilOK(t, r, apply, 3)
 		t.Logf("%s: resumed: %s", be.Name, summary(res.Stdout))
 		api{t, em}.expectExactlyOne(ctxTimeout(t), cs, false)
 		expectNoLeak(t, be, r, append(sensitive(cs), em.Secret))
@@ -170,7 +189,7 @@ func TestFaultsExactlyOne(t *testing.T) {
 		be := newBackend(dir)
 		em := startEmulator(t, dir, "--speed", "50",
 			"--faults", "drop=0.1,503=0.1,429=0.1,latency=5ms,seed="+strconv.FormatUint(seed%1_000_000, 10))
-		cs := customers("faults", nCustomers)
+		cs := customers("faults", nCustomers())
 		files := workdir(t, dir, cs, true)
 		r := newRunner(t, dir, em)
 		apply := append([]string{"apply", "--state", be.State}, files...)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +23,16 @@ import (
 var bin string
 
 func TestMain(m *testing.M) {
+	// The tests spend their time waiting on subprocesses, the client's
+	// rate limiter and the emulator's timers (about 7 s of CPU for a
+	// minute of waiting), so the default -parallel (GOMAXPROCS, 2 on CI)
+	// would serialise them for nothing. An explicit -parallel is kept.
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		_ = flag.Set("test.parallel", "8")
+	}
 	os.Exit(buildAndRun(m))
 }
 
