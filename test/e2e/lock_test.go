@@ -164,3 +164,41 @@ func TestLockHolderKilledWaiterTakesOver(t *testing.T) {
 		expectNoLeak(t, be, r, append(sensitive(cs), em.Secret))
 	})
 }
+
+// TestLockFirstOpenRace starts two applies of the same workspace at the
+// same instant on state that does not exist yet, three times: the SQLite
+// file (or the PostgreSQL schema and its tables) is created once, one
+// apply runs and the other exits 1 with the "locked by" message, never
+// another error (a half-created schema, "database is locked").
+func TestLockFirstOpenRace(t *testing.T) {
+	backends(t, func(t *testing.T, newBackend func(string) backend) {
+		dir := t.TempDir()
+		em := startEmulator(t, dir, "--speed", "50")
+		r := newRunner(t, dir, em)
+		var all []customer
+		for round := range 3 {
+			sub := filepath.Join(dir, "round"+strconv.Itoa(round))
+			if err := os.Mkdir(sub, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			be := newBackend(sub)
+			cs := customers("race"+strconv.Itoa(round), 2)
+			all = append(all, cs...)
+			files := workdir(t, sub, cs, false)
+			for i := 1; i < len(files); i += 2 {
+				files[i] = filepath.Join(sub, files[i])
+			}
+			apply := append([]string{"apply", "--state", be.State, "--lock-timeout", "300ms"}, files...)
+			a, b := r.start(apply...), r.start(apply...)
+			ra, rb := a.wait(), b.wait()
+			if ra.Code == 1 {
+				ra, rb = rb, ra
+			}
+			lockedRE := regexp.MustCompile(`Error: workspace default is locked by \S+ \(pid ` + strconv.Itoa(ra.Pid) + `, operation apply\) since `)
+			if ra.Code != 0 || rb.Code != 1 || !lockedRE.MatchString(rb.Stderr) {
+				t.Errorf("round %d: two first applies at once: want one exit 0 and one exit 1 naming pid %d as the holder, got:\n%s\n%s", round, ra.Pid, ra, rb)
+			}
+		}
+		api{t, em}.expectExactlyOne(ctxTimeout(t), all, false)
+	})
+}
