@@ -387,6 +387,9 @@ func (e *Engine) update(ctx context.Context, n *Node, c *Change) (Object, error)
 	}
 	obj, _ := e.lookup(n.Addr)
 	if len(patch) > 0 {
+		// Events about the object from before this request (the day's
+		// replay) must not decide the wait that follows it.
+		e.watcher.Since(rec.RemoteID, e.opts.Clock.Now())
 		obj, err = e.remote.Update(ctx, n.Kind, accountID, rec.RemoteID, patch)
 		if err != nil {
 			return nil, fmt.Errorf("update %s: %w", n.Addr, &scrubbedError{err: err, text: scrubbed(err, body)})

@@ -64,6 +64,8 @@ type StatusEvent struct {
 	Status string
 	// Fields are other properties the event carries (account_number...).
 	Fields Object
+	// At is when the change happened (the event's "at"); zero if unknown.
+	At time.Time
 }
 
 // ErrNoStreams reports that the API (or client) offers no event streams.

@@ -378,7 +378,8 @@ func (b *BrokerRemote) Lookup(ctx context.Context, kind string, q Object) (Objec
 // Watch streams one event family through the client's typed
 // subscriptions, replaying history from since's day (a date-time for the
 // v2 journal stream) so no change between a create and the connection is
-// lost, until ctx ends or the stream fails.
+// lost, until ctx ends or the stream fails. Each event carries its "at",
+// so the watcher can drop what happened before a request of this run.
 func (b *BrokerRemote) Watch(ctx context.Context, family string, since time.Time, fn func(StatusEvent)) error {
 	q := broker.EventQuery{Since: since.UTC().Format(time.DateOnly)}
 	if family == "journals" {
@@ -387,7 +388,7 @@ func (b *BrokerRemote) Watch(ctx context.Context, family string, since time.Time
 	switch family {
 	case "accounts":
 		return b.c.SubscribeAccountStatus(ctx, q, func(ev broker.AccountStatusEvent) error {
-			se := StatusEvent{Kind: "accounts", ID: ev.AccountID, Fields: Object{}}
+			se := StatusEvent{Kind: "accounts", ID: ev.AccountID, Fields: Object{}, At: ev.At}
 			if ev.StatusTo != nil {
 				se.Status = string(*ev.StatusTo)
 			}
@@ -408,17 +409,17 @@ func (b *BrokerRemote) Watch(ctx context.Context, family string, since time.Time
 			case broker.FundingEntityTransfer:
 				kind = "transfers"
 			}
-			fn(StatusEvent{Kind: kind, ID: ev.EntityID, Status: ev.StatusTo})
+			fn(StatusEvent{Kind: kind, ID: ev.EntityID, Status: ev.StatusTo, At: ev.At})
 			return nil
 		})
 	case "journals":
 		return b.c.SubscribeJournalStatus(ctx, q, func(ev broker.JournalStatusEventV2) error {
-			fn(StatusEvent{Kind: "journals", ID: ev.JournalID, Status: string(ev.StatusTo)})
+			fn(StatusEvent{Kind: "journals", ID: ev.JournalID, Status: string(ev.StatusTo), At: ev.At})
 			return nil
 		})
 	case "trades":
 		return b.c.SubscribeTradeUpdates(ctx, q, func(ev broker.TradeUpdateEventV2) error {
-			fn(StatusEvent{Kind: "orders", ID: ev.Order.ID, Status: string(ev.Order.Status)})
+			fn(StatusEvent{Kind: "orders", ID: ev.Order.ID, Status: string(ev.Order.Status), At: ev.At})
 			return nil
 		})
 	}

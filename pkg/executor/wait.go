@@ -101,7 +101,10 @@ type Watcher struct {
 	since    time.Time         // replay point of the streams
 	listedAt map[string]time.Time
 	listMu   map[string]*sync.Mutex
-	polls    int64
+	// notBefore holds, per remote id, when this run sent a request that
+	// changes the object (an update): events stamped earlier are history.
+	notBefore map[string]time.Time
+	polls     int64
 }
 
 // NewWatcher returns a watcher over remote.
@@ -117,7 +120,37 @@ func NewWatcher(remote Remote, opts WaitOptions) *Watcher {
 		failed:   map[string]bool{},
 		listedAt: map[string]time.Time{},
 		listMu:   map[string]*sync.Mutex{},
+
+		notBefore: map[string]time.Time{},
 	}
+}
+
+// Since marks that a request changing id is sent at t: events about id
+// stamped before t are replayed history (the account and funding streams
+// replay from the start of the UTC day) and no longer decide a wait, and
+// any status heard for id so far is forgotten. Without it a failure event
+// from an earlier run (ACTION_REQUIRED before the fixing PATCH) would end
+// the wait on the resubmitted object.
+func (w *Watcher) Since(id string, t time.Time) {
+	if id == "" {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.notBefore[id] = t
+	delete(w.status, id)
+}
+
+// stale reports whether an event about id happened before this run's
+// request for it.
+func (w *Watcher) stale(id string, at time.Time) bool {
+	if at.IsZero() {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	nb, ok := w.notBefore[id]
+	return ok && at.Before(nb)
 }
 
 // Start enables event streams for this run: each family's stream connects
@@ -166,7 +199,7 @@ func (w *Watcher) stream(ctx context.Context, family string, from time.Time) {
 				w.changed = make(chan struct{})
 			}
 			w.mu.Unlock()
-			if ev.ID != "" {
+			if ev.ID != "" && !w.stale(ev.ID, ev.At) {
 				w.ObserveFields(ev.ID, ev.Fields, true)
 				w.Observe(ev.Kind, ev.ID, ev.Status)
 			}
