@@ -90,7 +90,7 @@ Exit status: 0 success, 1 a resource failed, 2 invalid command line or manifest.
 	cmd.Flags().StringArrayVar(&o.Replace, "replace", nil, "replace this resource even if unchanged, or allow replacing a changed immutable one (repeatable)")
 	cmd.Flags().BoolVar(&o.Prune, "prune", false, "also destroy orphans: resources in state the manifest no longer declares")
 	cmd.Flags().BoolVar(&o.Refresh, "refresh", false, "first read every object in state from the API, to recreate what was deleted and PATCH back what was changed outside brokerctl")
-	cmd.Flags().BoolVar(&o.RebindTarget, "rebind-target", false, "record this run's endpoint and key for a workspace applied with another (only after rotating keys of the same broker account)")
+	cmd.Flags().BoolVar(&o.RebindTarget, "rebind-target", false, "after rotating keys of the same broker account: record this run's new key for the same endpoint URL (checked by reading one of the workspace's accounts)")
 	return cmd
 }
 
@@ -171,7 +171,7 @@ func openSession(ctx context.Context, g *Globals, o *applyOptions, op string) (*
 	// State belongs to the target it was applied against: never run it
 	// against another (e.g. the built-in emulator because CI secrets were
 	// empty), which would report live objects as gone.
-	record, err := checkBinding(ctx, g, s.ws, spec, o.RebindTarget)
+	record, err := checkBinding(ctx, g, s.ws, spec, o.RebindTarget, s.verifyAccount)
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -200,6 +200,20 @@ func openSession(ctx context.Context, g *Globals, o *applyOptions, op string) (*
 		Reporter: rep, RequestsPerMinute: s.tgt.RPM,
 	})
 	return s, nil
+}
+
+// verifyAccount reads one account through the connected target (for
+// --rebind-target).
+func (s *session) verifyAccount(ctx context.Context, accountID string) error {
+	if s.tgt == nil {
+		return errors.New("not connected")
+	}
+	br, ok := s.tgt.Remote.(*executor.BrokerRemote)
+	if !ok {
+		return errors.New("the target cannot read accounts")
+	}
+	_, err := br.Client().GetAccount(ctx, accountID)
+	return err
 }
 
 // Close releases the state lock and the target.

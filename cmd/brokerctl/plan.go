@@ -141,7 +141,7 @@ func readState(ctx context.Context, g *Globals, spec *targetSpec) (executor.Stor
 		be.Close()
 		return nil, nil, err
 	}
-	if _, err := checkBinding(ctx, g, r, spec, false); err != nil {
+	if _, err := checkBinding(ctx, g, r, spec, false, nil); err != nil {
 		r.Close()
 		be.Close()
 		return nil, nil, err

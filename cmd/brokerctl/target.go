@@ -18,6 +18,7 @@ import (
 	"github.com/brokerctl/brokerctl/pkg/broker"
 	"github.com/brokerctl/brokerctl/pkg/emulator"
 	"github.com/brokerctl/brokerctl/pkg/executor"
+	"github.com/brokerctl/brokerctl/pkg/manifest"
 	"github.com/brokerctl/brokerctl/pkg/state"
 )
 
@@ -387,7 +388,11 @@ func hasLiveRecords(ctx context.Context, r state.Reader) (bool, error) {
 // them. It returns true when the run should record its target: nothing is
 // recorded yet (state from before targets were recorded adopts the
 // current one), the workspace holds no live objects, or rebind is set.
-func checkBinding(ctx context.Context, g *Globals, r state.Reader, spec *targetSpec, rebind bool) (bool, error) {
+//
+// With rebind, only a new key for the same endpoint URL is accepted (exit 2
+// otherwise), and only when verify can read one of the workspace's
+// accounts with it (exit 1 otherwise).
+func checkBinding(ctx context.Context, g *Globals, r state.Reader, spec *targetSpec, rebind bool, verify func(ctx context.Context, accountID string) error) (bool, error) {
 	meta, err := r.Metadata(ctx)
 	if err != nil {
 		return false, err
@@ -408,12 +413,23 @@ func checkBinding(ctx context.Context, g *Globals, r state.Reader, spec *targetS
 	if err != nil {
 		return false, err
 	}
-	if !live || rebind {
+	if !live {
 		return true, nil
 	}
 	where := "workspace " + g.Workspace
 	if g.StatePath != "" {
 		where += " in " + state.RedactDSN(g.StatePath)
+	}
+	if rebind {
+		// --rebind-target is for a rotated key of the same broker account:
+		// the endpoint stays, and the new key must see the objects.
+		if rec.Kind != kindEndpoint || cur.Kind != kindEndpoint || rec.URL != cur.URL {
+			return false, &UsageError{Err: fmt.Errorf("%s was applied against %s; this run targets %s: --rebind-target only records a new key for the same endpoint URL (after rotating keys); a workspace's objects cannot move to another endpoint or emulator: use the endpoint it was applied with, or another --workspace/--state", where, rec, cur)}
+		}
+		if err := verifyRebind(ctx, r, verify); err != nil {
+			return false, &ExitError{Code: exitFailure, Err: fmt.Errorf("%s was applied against %s; --rebind-target refused for key %s: %w", where, rec, cur.Key, err)}
+		}
+		return true, nil
 	}
 	var hint string
 	switch {
@@ -429,6 +445,42 @@ func checkBinding(ctx context.Context, g *Globals, r state.Reader, spec *targetS
 		hint = "use the endpoint and credentials it was applied with, or another --workspace/--state"
 	}
 	return false, &UsageError{Err: fmt.Errorf("%s was applied against %s; this run targets %s: %s", where, rec, cur, hint)}
+}
+
+// verifyRebind reads one account the workspace recorded with verify: a new
+// key that gets 401 or 404 for it belongs to another broker account.
+func verifyRebind(ctx context.Context, r state.Reader, verify func(ctx context.Context, accountID string) error) error {
+	recs, err := r.List(ctx)
+	if err != nil {
+		return err
+	}
+	var id, addr string
+	for _, rec := range recs {
+		if rec.Phase == state.PhaseDeleted || strings.HasPrefix(rec.Address, "data.") {
+			continue
+		}
+		if rec.Kind == string(manifest.KindAccounts) && rec.RemoteID != "" {
+			id, addr = rec.RemoteID, rec.Address
+			break
+		}
+		if id == "" && rec.AccountID != "" {
+			id, addr = rec.AccountID, "the account of "+rec.Address
+		}
+	}
+	if id == "" {
+		return errors.New("state records no account to check the new key against")
+	}
+	if verify == nil {
+		return errors.New("no connection to check the new key with")
+	}
+	err = verify(ctx, id)
+	switch {
+	case err == nil:
+		return nil
+	case broker.IsUnauthorized(err), broker.IsNotFound(err), broker.IsForbidden(err):
+		return fmt.Errorf("the new key cannot see %s (%s): it belongs to another broker account; use the key the workspace was applied with, or another --workspace/--state", addr, id)
+	}
+	return fmt.Errorf("check that the new key sees %s (%s): %w", addr, id, err)
 }
 
 // recordTarget stores spec as the workspace's target. State from before
