@@ -158,7 +158,7 @@ type limitedTransport struct {
 
 // RoundTrip waits for the limiter, then sends one attempt.
 func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := t.c.limiter.Wait(req.Context()); err != nil {
+	if err := t.c.limiter.Wait(req.Context(), req.URL.Path); err != nil {
 		return nil, err
 	}
 	if ci := callInfoFrom(req.Context()); ci != nil {
@@ -176,7 +176,7 @@ func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		t.c.log.Debug("broker: request failed", "method", req.Method, "path", req.URL.Path, "error", err.Error(), "elapsed", time.Since(start))
 		return nil, err
 	}
-	t.c.limiter.Observe(resp.Header)
+	t.c.limiter.Observe(req.URL.Path, resp.Header)
 	if resp.StatusCode == http.StatusTooManyRequests {
 		t.c.stats.rateLimited.Add(1)
 	}

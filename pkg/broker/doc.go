@@ -11,7 +11,9 @@
 //     local emulator marshals these same structs as its responses, and reuses
 //     the request types' Validate methods for its 422 answers.
 //   - A Client built on go-retryablehttp with HTTP Basic auth, a client-side
-//     token-bucket rate limiter that also listens to X-RateLimit-* headers,
+//     token-bucket rate limiter (one shared quota plus one per account for
+//     account-scoped paths, as the API counts) that also listens to
+//     X-RateLimit-* headers,
 //     and a retry policy that only replays a request when doing so cannot
 //     create something twice (see CheckRetry and OutcomeUnknownError).
 //   - Typed Server-Sent Events subscriptions for the status streams.

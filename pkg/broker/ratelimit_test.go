@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"testing"
@@ -30,10 +31,10 @@ func newFakeLimiter(perMinute, burst int) (*Limiter, *fakeClock) {
 	clk := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	l := NewLimiter(perMinute, burst)
 	l.now, l.sleep = clk.Now, clk.Sleep
-	if l.bucket != nil {
+	if tb := l.shared.tb; tb != nil {
 		// Start the bucket full at the fake time.
-		l.bucket.SetLimitAt(clk.now, l.bucket.Limit())
-		l.bucket.SetBurstAt(clk.now, l.bucket.Burst())
+		tb.SetLimitAt(clk.now, tb.Limit())
+		tb.SetBurstAt(clk.now, tb.Burst())
 	}
 	return l, clk
 }
@@ -42,7 +43,7 @@ func TestLimiterTokenBucketPacing(t *testing.T) {
 	l, clk := newFakeLimiter(600, 5) // 10/s, burst 5
 	start := clk.now
 	for range 25 {
-		if err := l.Wait(context.Background()); err != nil {
+		if err := l.Wait(context.Background(), "/v1/accounts"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -57,13 +58,13 @@ func TestLimiterTokenBucketPacing(t *testing.T) {
 
 func TestLimiterDefaultIs1000PerMinute(t *testing.T) {
 	l := NewLimiter(0, 0)
-	if got := float64(l.bucket.Limit()) * 60; got < 999.9 || got > 1000.1 {
+	if got := float64(l.shared.tb.Limit()) * 60; got < 999.9 || got > 1000.1 {
 		t.Errorf("default rate %v/min", got)
 	}
-	if b := l.bucket.Burst(); b < 1 || b > 10 {
+	if b := l.shared.tb.Burst(); b < 1 || b > 10 {
 		t.Errorf("burst %d is not small", b)
 	}
-	if NewLimiter(-1, 0).bucket != nil {
+	if NewLimiter(-1, 0).shared.tb != nil {
 		t.Error("negative rate should disable the bucket")
 	}
 }
@@ -74,10 +75,10 @@ func TestLimiterSlowsDownOnLowRemaining(t *testing.T) {
 	h.Set("X-RateLimit-Limit", "1000")
 	h.Set("X-RateLimit-Remaining", "9") // < 5%
 	h.Set("X-RateLimit-Reset", strconv.FormatInt(clk.now.Add(10*time.Second).Unix(), 10))
-	l.Observe(h)
+	l.Observe("/v1/accounts", h)
 	start := clk.now
 	for range 9 {
-		if err := l.Wait(context.Background()); err != nil {
+		if err := l.Wait(context.Background(), "/v1/accounts"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -88,7 +89,7 @@ func TestLimiterSlowsDownOnLowRemaining(t *testing.T) {
 	// After the reset the pacing is over.
 	clk.now = start.Add(11 * time.Second)
 	before := clk.now
-	if err := l.Wait(context.Background()); err != nil || clk.now != before {
+	if err := l.Wait(context.Background(), "/v1/accounts"); err != nil || clk.now != before {
 		t.Errorf("still paced after reset: %v %v", err, clk.now.Sub(before))
 	}
 }
@@ -100,8 +101,8 @@ func TestLimiterWaitsForResetAtZero(t *testing.T) {
 	h.Set("X-RateLimit-Limit", "1000")
 	h.Set("X-RateLimit-Remaining", "0")
 	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
-	l.Observe(h)
-	if err := l.Wait(context.Background()); err != nil {
+	l.Observe("/v1/accounts", h)
+	if err := l.Wait(context.Background(), "/v1/accounts"); err != nil {
 		t.Fatal(err)
 	}
 	if !clk.now.Equal(reset) {
@@ -116,11 +117,11 @@ func TestLimiterIgnoresHealthyOrMissingHeaders(t *testing.T) {
 		{"X-Ratelimit-Limit": {"1000"}, "X-Ratelimit-Remaining": {"900"}, "X-Ratelimit-Reset": {strconv.FormatInt(clk.now.Add(time.Minute).Unix(), 10)}},
 		{"X-Ratelimit-Limit": {"x"}, "X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"1"}},
 	} {
-		l.Observe(h)
+		l.Observe("/v1/accounts", h)
 	}
 	start := clk.now
 	for range 100 {
-		_ = l.Wait(context.Background())
+		_ = l.Wait(context.Background(), "/v1/accounts")
 	}
 	if clk.now != start {
 		t.Errorf("waited %v without reason", clk.now.Sub(start))
@@ -130,11 +131,11 @@ func TestLimiterIgnoresHealthyOrMissingHeaders(t *testing.T) {
 func TestLimiterHonoursContext(t *testing.T) {
 	l := NewLimiter(1, 1) // one a minute
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := l.Wait(ctx); err != nil {
+	if err := l.Wait(ctx, "/v1/accounts"); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
-	if err := l.Wait(ctx); !errors.Is(err, context.Canceled) {
+	if err := l.Wait(ctx, "/v1/accounts"); !errors.Is(err, context.Canceled) {
 		t.Errorf("err %v", err)
 	}
 }
@@ -180,5 +181,147 @@ func TestClientPacesOnServerHeaders(t *testing.T) {
 	}
 	if len(clk.slept) != 1 || clk.slept[0] < 25*time.Second {
 		t.Errorf("second request waited %v, want about half the window to the reset", clk.slept)
+	}
+}
+
+const (
+	acctA = "11111111-2222-3333-4444-555555555555"
+	acctB = "66666666-7777-8888-9999-000000000000"
+)
+
+func TestRateScope(t *testing.T) {
+	for _, tc := range []struct{ path, want string }{
+		{"/v1/accounts", ""},
+		{"/v1/accounts/", ""},
+		{"/v1/accounts/activities", ""},
+		{"/v1/accounts/activities/FILL", ""},
+		{"/v1/journals", ""},
+		{"/v1/journals/batch", ""},
+		{"/v1/events/accounts/status", ""},
+		{"/v2/events/funding/status", ""},
+		{"/v1/trading/accounts", ""},
+		{"/v1/accounts/" + acctA, acctA},
+		{"/v1/accounts/" + acctA + "/ach_relationships", acctA},
+		{"/v1/accounts/" + acctA + "/transfers/x", acctA},
+		{"/v1/accounts/" + acctA + "/actions/close", acctA},
+		{"/v1/trading/accounts/" + acctA + "/orders", acctA},
+		{"/v1/trading/accounts/" + acctB + "/account", acctB},
+		{"/v1/accounts/not-a-uuid/transfers", ""},
+	} {
+		if got := RateScope(tc.path); got != tc.want {
+			t.Errorf("RateScope(%q) = %q, want %q", tc.path, got, tc.want)
+		}
+	}
+}
+
+// TestLimiterBucketsPerAccount: at 10/s with a burst of 1, requests to one
+// quota are 100 ms apart; requests to different quotas do not wait for
+// each other (all waits are on the fake clock).
+func TestLimiterBucketsPerAccount(t *testing.T) {
+	shared, a := "/v1/accounts", "/v1/accounts/"+acctA+"/transfers"
+	repeat := func(n int, paths ...string) []string {
+		var out []string
+		for range n {
+			out = append(out, paths...)
+		}
+		return out
+	}
+	var tenAccounts []string
+	for i := range 10 {
+		tenAccounts = append(tenAccounts, fmt.Sprintf("/v1/trading/accounts/%08d-2222-3333-4444-555555555555/orders", i))
+	}
+	for _, tc := range []struct {
+		name  string
+		paths []string
+		want  time.Duration
+	}{
+		{"10 shared", repeat(10, shared), 900 * time.Millisecond},
+		{"10 to one account", repeat(10, a), 900 * time.Millisecond},
+		{"5 shared and 5 account interleaved", repeat(5, shared, a), 400 * time.Millisecond},
+		{"one account's paths share its bucket", []string{a, "/v1/trading/accounts/" + acctA + "/orders", "/v1/accounts/" + acctA}, 200 * time.Millisecond},
+		{"10 accounts once each", tenAccounts, 0},
+		{"2 accounts x5 interleaved", repeat(5, a, "/v1/accounts/"+acctB+"/transfers"), 400 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, clk := newFakeLimiter(600, 1)
+			start := clk.now
+			for _, p := range tc.paths {
+				if err := l.Wait(context.Background(), p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := clk.now.Sub(start); got < tc.want-time.Millisecond || got > tc.want+time.Millisecond {
+				t.Errorf("took %v of fake time, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestLimiterObservePerBucket: X-RateLimit-Remaining 0 on one account's
+// response holds that account until the reset, not the others.
+func TestLimiterObservePerBucket(t *testing.T) {
+	for _, tc := range []struct {
+		name, observed, next string
+		wantWait             bool
+	}{
+		{"same account waits", "/v1/accounts/" + acctA + "/transfers", "/v1/trading/accounts/" + acctA + "/orders", true},
+		{"other account does not", "/v1/accounts/" + acctA + "/transfers", "/v1/accounts/" + acctB + "/transfers", false},
+		{"shared does not", "/v1/accounts/" + acctA + "/transfers", "/v1/journals", false},
+		{"shared exhausted holds shared", "/v1/accounts", "/v1/journals", true},
+		{"shared exhausted leaves accounts", "/v1/accounts", "/v1/accounts/" + acctA, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, clk := newFakeLimiter(-1, 0)
+			reset := clk.now.Add(30 * time.Second)
+			h := http.Header{}
+			h.Set("X-RateLimit-Limit", "1000")
+			h.Set("X-RateLimit-Remaining", "0")
+			h.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+			l.Observe(tc.observed, h)
+			if err := l.Wait(context.Background(), tc.next); err != nil {
+				t.Fatal(err)
+			}
+			if waited := clk.now.Equal(reset); waited != tc.wantWait {
+				t.Errorf("waited until reset: %v, want %v (now %v)", waited, tc.wantWait, clk.now)
+			}
+		})
+	}
+}
+
+// TestLimiterDropsIdleAccountBuckets: memory follows the accounts in use.
+// After a minute without requests an account's bucket is full again and
+// is dropped; one still paced by the server is kept until its reset.
+func TestLimiterDropsIdleAccountBuckets(t *testing.T) {
+	l, clk := newFakeLimiter(1000, 0)
+	for i := range 5000 {
+		if err := l.Wait(context.Background(), fmt.Sprintf("/v1/accounts/%08d-2222-3333-4444-555555555555/transfers", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(l.accounts); n != 5000 {
+		t.Fatalf("%d account buckets after 5000 accounts in no time, want 5000", n)
+	}
+	h := http.Header{}
+	h.Set("X-RateLimit-Limit", "1000")
+	h.Set("X-RateLimit-Remaining", "0")
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(clk.now.Add(5*time.Minute).Unix(), 10))
+	l.Observe("/v1/accounts/"+acctB, h)
+
+	clk.now = clk.now.Add(61 * time.Second)
+	if err := l.Wait(context.Background(), "/v1/accounts/"+acctA); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := l.accounts[acctB]; !ok || len(l.accounts) != 2 {
+		t.Errorf("after a minute idle: %d buckets (paced one kept: %v), want 2: the paced one and the new one", len(l.accounts), ok)
+	}
+	// A dropped bucket comes back full: no wait.
+	before := clk.now
+	if err := l.Wait(context.Background(), "/v1/accounts/00000007-2222-3333-4444-555555555555"); err != nil || clk.now != before {
+		t.Errorf("recreated bucket waited %v (%v)", clk.now.Sub(before), err)
+	}
+	clk.now = clk.now.Add(5 * time.Minute)
+	_ = l.Wait(context.Background(), "/v1/accounts/"+acctA)
+	if _, ok := l.accounts[acctB]; ok {
+		t.Error("paced bucket kept after its reset and a minute idle")
 	}
 }
