@@ -98,6 +98,7 @@ func Load(paths []string, opts Options) (*Config, Diagnostics) {
 	}
 	cfg := &Config{Files: l.files, byAddr: map[string]*Resource{}}
 	l.build(cfg)
+	l.checkRequests(cfg)
 	l.buildOutputs(cfg)
 	l.buildGraph(cfg)
 	l.warnNoResources(cfg)
