@@ -188,6 +188,22 @@ func openSession(ctx context.Context, g *Globals, o *applyOptions, op string) (*
 			return nil, err
 		}
 	}
+	refresh := o.Refresh
+	if spec.Kind == kindBuiltin && !refresh && op == "apply" {
+		// After a kill -9 the built-in emulator may have lost what it
+		// created since its last snapshot while state kept it: read every
+		// recorded object first (local requests, no API budget), so lost
+		// ones are created again, exactly once.
+		n, err := emulatorBehindState(ctx, s.ws, s.tgt.savedAt)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		if n > 0 {
+			refresh = true
+			fmt.Fprintf(g.Stderr, "brokerctl: state recorded %d object(s) after the built-in emulator last saved its data (an interrupted run?); refreshing every recorded object first\n", n)
+		}
+	}
 	store, err := executor.NewStateStore(ctx, s.ws)
 	if err != nil {
 		s.Close()
@@ -196,7 +212,7 @@ func openSession(ctx context.Context, g *Globals, o *applyOptions, op string) (*
 	var rep executor.Reporter
 	rep, s.stopReport = newReporter(ctx, g, o.JSON, len(nodes), s.tgt.Remote.Requests)
 	s.engine = executor.New(s.tgt.Remote, store, nodes, outputs, executor.Options{
-		Workspace: g.Workspace, Parallelism: o.Parallelism, FailFast: o.FailFast, Replace: o.Replace, Prune: o.Prune, Refresh: o.Refresh,
+		Workspace: g.Workspace, Parallelism: o.Parallelism, FailFast: o.FailFast, Replace: o.Replace, Prune: o.Prune, Refresh: refresh,
 		Reporter: rep, RequestsPerMinute: s.tgt.RPM,
 	})
 	return s, nil

@@ -151,7 +151,10 @@ type target struct {
 	Name   string
 	Remote executor.Remote
 	RPM    int
-	close  func()
+	// savedAt is when the built-in emulator's data was last saved before
+	// this run (zero for an endpoint, or when it had none).
+	savedAt time.Time
+	close   func()
 }
 
 func (t *target) Close() {
@@ -303,16 +306,23 @@ func announceTarget(g *Globals, spec *targetSpec, t *target, jsonOut bool) {
 }
 
 // emulatorDataPath is where the built-in emulator keeps its objects
-// between runs: next to a SQLite state file, or in .brokerctl/ of the
-// working directory when state is in PostgreSQL (the emulator is local even
-// when state is shared). loc must come from stateLocation, which has
-// validated the workspace name.
+// between runs: next to a SQLite state file and named after it
+// (".brokerctl/emulator-<workspace>.json" for the default state file, as
+// before; "<dir>/<name>.emulator-<workspace>.json" for --state <dir>/<name>.db,
+// so two state files in one directory do not share an emulator), or in
+// .brokerctl/ of the working directory when state is in PostgreSQL (the
+// emulator is local even when state is shared). loc must come from
+// stateLocation, which has validated the workspace name.
 func emulatorDataPath(g *Globals, loc string) string {
-	dir := ".brokerctl"
-	if !state.IsPostgres(loc) {
-		dir = filepath.Dir(loc)
+	if state.IsPostgres(loc) {
+		return filepath.Join(".brokerctl", "emulator-"+g.Workspace+".json")
 	}
-	return filepath.Join(dir, "emulator-"+g.Workspace+".json")
+	dir := filepath.Dir(loc)
+	if filepath.Clean(loc) == filepath.Clean(state.DefaultPath(g.Workspace)) {
+		return filepath.Join(dir, "emulator-"+g.Workspace+".json")
+	}
+	base := strings.TrimSuffix(filepath.Base(loc), filepath.Ext(loc))
+	return filepath.Join(dir, base+".emulator-"+g.Workspace+".json")
 }
 
 func startEmulator(ctx context.Context, g *Globals) (*target, error) {
@@ -324,6 +334,11 @@ func startEmulator(ctx context.Context, g *Globals) (*target, error) {
 	if err := os.MkdirAll(filepath.Dir(opts.DataFile), 0o700); err != nil {
 		return nil, fmt.Errorf("built-in emulator data directory: %w", err)
 	}
+	// Snapshots more often than a standalone emulator: a killed run loses
+	// at most this much, and apply refreshes what state recorded after the
+	// last snapshot (see emulatorBehindState).
+	opts.SnapshotInterval = builtinSnapshotInterval
+	savedAt := snapshotTime(opts.DataFile)
 	srv, err := emulator.Start(ctx, "127.0.0.1:0", opts)
 	if err != nil {
 		return nil, err
@@ -340,7 +355,48 @@ func startEmulator(ctx context.Context, g *Globals) (*target, error) {
 		return nil, err
 	}
 	return &target{Name: "emulator", Remote: executor.NewBrokerRemote(client), RPM: emulator.DefaultRequestsPerMinute,
-		close: func() { tr.CloseIdleConnections(); srv.Close() }}, nil
+		savedAt: savedAt, close: func() { tr.CloseIdleConnections(); srv.Close() }}, nil
+}
+
+// builtinSnapshotInterval is how often the built-in emulator writes its
+// data file during a run (it also writes it when the run ends).
+const builtinSnapshotInterval = 2 * time.Second
+
+// snapshotTime is when the emulator data file at path was saved (zero when
+// there is none or it cannot be read).
+func snapshotTime(path string) time.Time {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return time.Time{}
+	}
+	var snap struct {
+		SavedAt time.Time `json:"saved_at"`
+	}
+	if json.Unmarshal(b, &snap) != nil {
+		return time.Time{}
+	}
+	return snap.SavedAt
+}
+
+// emulatorBehindState reports whether state recorded objects after the
+// built-in emulator last saved its data: a run killed with SIGKILL left
+// state ahead of the emulator, whose newest objects are lost. It returns
+// how many records are newer.
+func emulatorBehindState(ctx context.Context, r state.Reader, savedAt time.Time) (int, error) {
+	recs, err := r.List(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, rec := range recs {
+		if strings.HasPrefix(rec.Address, "data.") || rec.RemoteID == "" || rec.Phase == state.PhaseDeleted {
+			continue
+		}
+		if rec.UpdatedAt.After(savedAt) {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // boundTarget is the target a workspace was applied against, as recorded
