@@ -98,7 +98,7 @@ func runPlan(ctx context.Context, g *Globals, o *applyOptions, detailed bool) er
 		for _, c := range append(append([]executor.Change{}, p.Changes...), p.Orphans...) {
 			rep.Report(executor.Event{Level: "info", Type: executor.EventPlannedChange, Time: time.Now().UTC(),
 				Message: fmt.Sprintf("%s: plan to %s", c.Address, c.Action),
-				Hook:    &executor.Hook{Address: c.Address, Kind: c.Kind, Action: c.Action, RemoteID: c.RemoteID, Reason: c.Reason, Drift: c.Drift}})
+				Hook:    &executor.Hook{Address: c.Address, Kind: c.Kind, Action: c.Action, RemoteID: c.RemoteID, Reason: joinReason(c.Reason, c.Blocked), Drift: c.Drift}})
 		}
 		s := p.Summary
 		rep.Report(executor.Event{Level: "info", Type: executor.EventChangeSummary, Time: time.Now().UTC(), Changes: &s,
@@ -175,11 +175,11 @@ var planSymbols = map[executor.Action]string{
 
 func printPlan(w io.Writer, p *executor.Plan) {
 	for _, c := range append(append([]executor.Change{}, p.Changes...), p.Orphans...) {
-		if c.Action == executor.ActionNoOp && c.Drift == "" {
+		if c.Action == executor.ActionNoOp && c.Drift == "" && c.Blocked == "" {
 			continue
 		}
 		sym := planSymbols[c.Action]
-		if c.Action == executor.ActionNoOp {
+		if c.Action == executor.ActionNoOp || c.Blocked != "" {
 			sym = "!"
 		}
 		line := fmt.Sprintf("%3s %s: %s", sym, c.Address, c.Action)
@@ -191,6 +191,9 @@ func printPlan(w io.Writer, p *executor.Plan) {
 		}
 		if c.Reason != "" {
 			line += " - " + c.Reason
+		}
+		if c.Blocked != "" {
+			line += " - " + c.Blocked
 		}
 		fmt.Fprintln(w, line)
 	}
@@ -225,6 +228,9 @@ func summaryLine(p *executor.Plan) string {
 	if s.Orphaned > 0 {
 		line += fmt.Sprintf(" %d orphaned (in state, not in the manifest).", s.Orphaned)
 	}
+	if s.Blocked > 0 {
+		line += fmt.Sprintf(" %d blocked (apply fails on them as things stand: see the ! lines).", s.Blocked)
+	}
 	if !p.HasChanges() {
 		line = "No changes. " + line
 	}
@@ -240,4 +246,12 @@ func roundDuration(d time.Duration) time.Duration {
 		return d.Round(100 * time.Millisecond)
 	}
 	return d.Round(time.Second)
+}
+
+// joinReason appends a blocked note to a reason.
+func joinReason(reason, blocked string) string {
+	if reason == "" || blocked == "" {
+		return reason + blocked
+	}
+	return reason + "; " + blocked
 }

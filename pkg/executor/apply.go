@@ -192,8 +192,14 @@ func (e *Engine) applyNode(ctx context.Context, addr string) error {
 			e.release()
 		}
 	}
-	if err == nil && len(n.WaitFor) > 0 && !n.Data {
+	// Ended outside brokerctl (a closed account): left as it is, not
+	// waited for - the wait could only fail, on every run.
+	if err == nil && len(n.WaitFor) > 0 && !n.Data && c.Drift != "ended" {
 		obj, err = e.waitFor(ctx, n, obj, n.WaitFor, n.WaitTimeout)
+		var we *WaitError
+		if c.Blocked != "" && errors.As(err, &we) && we.Failed {
+			err = fmt.Errorf("%w; %s", err, strings.TrimPrefix(c.Blocked, "blocked: "))
+		}
 	}
 	h.Elapsed = time.Since(start).Seconds()
 	if errors.Is(err, errNotStarted) {
@@ -209,6 +215,17 @@ func (e *Engine) applyNode(ctx context.Context, addr string) error {
 		return err
 	}
 	h.RemoteID, h.Status = idOf(obj), StatusOf(obj)
+	if c.Drift == "ended" && c.Action == ActionNoOp {
+		// Reported as plan shows it: "!" and why it is left.
+		h.Drift, h.Reason = c.Drift, c.Reason
+		st := h.Status
+		if st == "" {
+			st = "not created"
+		}
+		e.setRow(ResultRow{Address: addr, Result: result, Status: "! " + st, ID: h.RemoteID})
+		e.report(EventApplyComplete, h, fmt.Sprintf("! %s: %s - %s", addr, result, c.Reason))
+		return nil
+	}
 	e.setRow(ResultRow{Address: addr, Result: result, Status: h.Status, ID: h.RemoteID})
 	e.report(EventApplyComplete, h, fmt.Sprintf("%s: %s [id=%s status=%s, %.1fs]", addr, result, h.RemoteID, h.Status, h.Elapsed))
 	return nil
@@ -273,7 +290,11 @@ func actionVerb(a Action) string {
 
 // meetNeeds waits until every resource n needs has reached its statuses.
 func (e *Engine) meetNeeds(ctx context.Context, n *Node) error {
+	self := e.plan.byAddr[n.Addr]
 	for _, nd := range n.Needs {
+		if dc := e.plan.byAddr[nd.Addr]; dc != nil && dc.Drift == "ended" && self != nil && self.Action == ActionNoOp {
+			continue // nothing is sent for n; its need ended outside brokerctl
+		}
 		t := e.nodes[nd.Addr]
 		obj, ok := e.lookup(nd.Addr)
 		if t == nil || !ok {
@@ -308,6 +329,14 @@ func (e *Engine) waitFor(ctx context.Context, n *Node, obj Object, want []string
 	e.mu.Unlock()
 	_, err := e.watcher.Wait(ctx, WaitTarget{Address: n.Addr, Kind: n.Kind, AccountID: rec.AccountID, ID: id, Stale: stale}, want, timeout)
 	merged := e.watcher.Merge(id, obj)
+	if we := (*WaitError)(nil); errors.As(err, &we) && we.Failed && rec.Address != "" && rec.Status != StatusOf(merged) {
+		// Kept, so plan knows apply fails on it until something changes.
+		rec.Status = StatusOf(merged)
+		rec.Object = storedObject(merged)
+		if perr := e.put(ctx, rec); perr != nil {
+			err = errors.Join(err, perr)
+		}
+	}
 	if err != nil {
 		return merged, err
 	}

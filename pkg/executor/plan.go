@@ -24,8 +24,13 @@ type Change struct {
 	Fields []string `json:"fields,omitempty"`
 	Calls  Calls    `json:"calls"`
 	// Drift says what a refresh found changed outside brokerctl:
-	// "deleted", "changed" or "ended" (empty without --refresh).
+	// "deleted", "changed" or "ended" (empty without --refresh, except
+	// "ended" for a status recorded by an earlier refresh).
 	Drift string `json:"drift,omitempty"`
+	// Blocked says why apply will fail on this resource as things stand
+	// (its recorded status is a failure of its wait, or a dependency's is)
+	// and how to get out; Action is what apply tries all the same.
+	Blocked string `json:"blocked,omitempty"`
 }
 
 // Calls counts the HTTP requests an action is expected to make when
@@ -90,6 +95,9 @@ func (p *Plan) Change(addr string) (*Change, bool) {
 // HasChanges reports whether apply would send any write.
 func (p *Plan) HasChanges() bool {
 	for _, c := range p.Changes {
+		if c.Blocked != "" {
+			return true // apply fails on it: not "no changes"
+		}
 		if c.Action != ActionNoOp && c.Action != ActionRead {
 			return true
 		}
@@ -185,18 +193,38 @@ func makePlan(records []Record, nodes []*Node, salt []byte, rpm int, refresh *Re
 		n := nodeBy[addr]
 		rec, has := byAddr[addr]
 		c := planNode(n, rec, has, salt, lookup)
+		// Nothing can be created in an account closed outside brokerctl
+		// (its relationships, say): see below.
 		if refresh != nil && has && rec.Phase == PhaseCreated {
 			applyDrift(&c, n, refresh.Drift[addr], lookup)
-			// Nothing can be created in an account closed outside
-			// brokerctl (its relationships, say).
-			if c.Drift == "ended" && n.Kind == "accounts" {
-				closed[addr] = addr
+			if c.Drift == "ended" {
+				c.Blocked = ""
 			}
+		}
+		if c.Drift == "ended" && n.Kind == "accounts" {
+			closed[addr] = addr
+		}
+		for _, d := range g.Dependencies(addr) {
+			acct, ok := closed[d]
+			if !ok {
+				continue
+			}
+			switch {
+			case c.Drift == "deleted":
+				c.Action, c.Calls, c.Drift = ActionNoOp, Calls{}, "ended"
+				c.Reason = "deleted outside brokerctl; not created again because " + acct + " was closed outside brokerctl"
+				closed[addr] = acct
+			case c.Action == ActionCreate || c.Action == ActionReplace || c.Action == ActionResume:
+				c.Action, c.Calls, c.Drift = ActionNoOp, Calls{}, "ended"
+				c.Reason = "not created: " + acct + " was closed outside brokerctl"
+				closed[addr] = acct
+			}
+			break
+		}
+		if c.Drift != "ended" {
 			for _, d := range g.Dependencies(addr) {
-				if acct, ok := closed[d]; ok && c.Drift == "deleted" {
-					c.Action, c.Calls, c.Drift = ActionNoOp, Calls{}, "ended"
-					c.Reason = "deleted outside brokerctl; not created again because " + acct + " was closed outside brokerctl"
-					closed[addr] = acct
+				if dc := p.byAddr[d]; dc != nil && dc.Blocked != "" {
+					c.Blocked = "blocked: " + d + " is blocked, apply skips it"
 					break
 				}
 			}
@@ -274,8 +302,17 @@ func planNode(n *Node, rec Record, has bool, salt []byte, lookup LookupFunc) Cha
 	c.RemoteID = rec.RemoteID
 	if rec.SpecHash == n.Hash {
 		c.Action = ActionNoOp
-		if len(n.WaitFor) > 0 && LifecycleOf(n.Kind) != nil && LifecycleOf(n.Kind).Check(rec.Status, n.WaitFor) != Met {
+		lc := LifecycleOf(n.Kind)
+		if len(n.WaitFor) > 0 && lc != nil && lc.Check(rec.Status, n.WaitFor) != Met {
 			c.Calls.Waits = 1
+		}
+		switch {
+		case (len(n.WaitFor) > 0 || n.Kind == "accounts") && containsFold(endedOutside[n.Kind], rec.Status):
+			// Recorded by an earlier refresh: apply leaves it.
+			c.Drift, c.Calls = "ended", Calls{}
+			c.Reason = endedReason(n, rec.Status)
+		case len(n.WaitFor) > 0 && lc != nil && lc.Check(rec.Status, n.WaitFor) == Failed:
+			c.Blocked = blockedHint(n, rec.Status)
 		}
 		return c
 	}
@@ -373,6 +410,12 @@ func (p *Plan) summarise(rpm int) {
 	s := ChangeSummary{Operation: "plan"}
 	for _, c := range p.Changes {
 		p.Calls.add(c.Calls)
+		if c.Blocked != "" {
+			s.Blocked++
+			if c.Action != ActionNoOp {
+				continue
+			}
+		}
 		switch c.Action {
 		case ActionCreate, ActionResume:
 			s.Add++
@@ -381,7 +424,9 @@ func (p *Plan) summarise(rpm int) {
 		case ActionReplace:
 			s.Replace++
 		case ActionNoOp:
-			s.NoOp++
+			if c.Blocked == "" {
+				s.NoOp++
+			}
 		case ActionRead:
 			s.Read++
 		case ActionImport:
@@ -410,4 +455,15 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// blockedHint says why apply fails on n, recorded at status (a failure of
+// its wait), and the ways out.
+func blockedHint(n *Node, status string) string {
+	out := "--replace " + n.Addr + " creates a new one"
+	if n.Kind == "accounts" {
+		out = "fix the manifest (apply PATCHes and resubmits it), or --replace " + n.Addr + " with a new email, or `brokerctl state forget " + n.Addr + "`"
+	}
+	return fmt.Sprintf("blocked: recorded status %s, so its wait for %s fails (apply reads it once more first); %s",
+		status, strings.Join(n.WaitFor, "|"), out)
 }

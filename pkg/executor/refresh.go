@@ -281,10 +281,7 @@ func applyDrift(c *Change, n *Node, d *Drift, lookup LookupFunc) {
 	case d.Ended != "":
 		c.Drift = "ended"
 		if c.Action == ActionNoOp {
-			c.Reason = fmt.Sprintf("%s outside brokerctl (status %s); apply cannot undo that and leaves it", endedVerb(n.Kind), d.Ended)
-			if n.Kind != "accounts" {
-				c.Reason += "; --replace " + n.Addr + " creates a new one"
-			}
+			c.Reason, c.Calls = endedReason(n, d.Ended), Calls{}
 		}
 		return
 	}
@@ -354,4 +351,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// endedReason is the plan's reason for n, ended outside brokerctl.
+func endedReason(n *Node, status string) string {
+	r := fmt.Sprintf("%s outside brokerctl (status %s); apply cannot undo that and leaves it", endedVerb(n.Kind), status)
+	if n.Kind != "accounts" {
+		r += "; --replace " + n.Addr + " creates a new one"
+	}
+	return r
 }

@@ -95,6 +95,8 @@ type ChangeSummary struct {
 	Failed    int    `json:"failed,omitempty"`
 	Skipped   int    `json:"skipped,omitempty"`
 	NotRun    int    `json:"not_run,omitempty"`
+	// Blocked counts resources plan knows apply fails on (Change.Blocked).
+	Blocked int `json:"blocked,omitempty"`
 	// Requests is the number of HTTP requests sent (apply) or estimated (plan).
 	Requests int `json:"requests"`
 	// ElapsedSeconds is the wall time of an apply or destroy.
