@@ -41,6 +41,7 @@ type applyOptions struct {
 	// applied against another one (after rotating keys).
 	RebindTarget bool
 	LockTimeout  time.Duration
+	RateLimit    int // --rate-limit
 }
 
 func (o *applyOptions) addManifestFlags(cmd *cobra.Command) {
@@ -57,6 +58,7 @@ func (o *applyOptions) addRunFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.FailFast, "fail-fast", false, "start nothing new after the first failure")
 	f.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation (required for production without a terminal)")
 	f.DurationVar(&o.LockTimeout, "lock-timeout", 10*time.Second, "how long to wait for the state lock")
+	o.addRateLimitFlag(cmd)
 }
 
 func newApplyCmd(g *Globals) *cobra.Command {
@@ -142,7 +144,7 @@ func openSession(ctx context.Context, g *Globals, o *applyOptions, op string) (*
 	if _, err := stateLocation(g); err != nil {
 		return nil, err // a bad --workspace fails before any file is created
 	}
-	spec, err := resolveTarget(g)
+	spec, err := o.resolveRunTarget(g)
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,7 @@ With --detailed-exitcode: 0 no changes, 2 changes, 1 error.`,
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 with no changes, 2 with changes, 1 on error")
 	cmd.Flags().StringArrayVar(&o.Replace, "replace", nil, "plan replacing this resource (repeatable)")
 	cmd.Flags().BoolVar(&o.Prune, "prune", false, "plan destroying orphans, as apply --prune does")
+	o.addRateLimitFlag(cmd)
 	cmd.Flags().BoolVar(&o.Refresh, "refresh", false, "read every object in state from the API first (a few list requests), to see what changed outside brokerctl")
 	return cmd
 }
@@ -58,7 +59,7 @@ func runPlan(ctx context.Context, g *Globals, o *applyOptions, detailed bool) er
 	}
 	// The same target and credential checks as apply, so CI catches a
 	// missing secret or contradictory flags at plan time.
-	spec, err := resolveTarget(g)
+	spec, err := o.resolveRunTarget(g)
 	if err != nil {
 		return planError(detailed, err)
 	}
@@ -77,7 +78,7 @@ func runPlan(ctx context.Context, g *Globals, o *applyOptions, detailed bool) er
 	}
 	defer closeStore()
 	var remote executor.Remote
-	rpm := 0
+	rpm := spec.RPM
 	if o.Refresh {
 		// Reading only: production needs no confirmation.
 		tgt, err := connect(ctx, g, spec, true, o.JSON, "plan")
@@ -202,8 +203,8 @@ func printPlan(w io.Writer, p *executor.Plan) {
 	c := p.Calls
 	fmt.Fprintf(w, "Requests: %d (creates %d, updates %d, reconciles %d, reads %d, deletes %d); %d status waits cost ~0 requests with event streams, at least %d when polling.\n",
 		c.Total(false), c.Creates, c.Updates, c.Reconciles, c.Reads, c.Deletes, c.Waits, c.Waits)
-	fmt.Fprintf(w, "Lower bound at the rate limit: %s (streams) to %s (polling).\n",
-		roundDuration(p.LowerBound), roundDuration(lowerBoundPolling(p)))
+	fmt.Fprintf(w, "Lower bound at the rate limit: %s (streams) to %s (polling): the shared requests, or the busiest account's, ÷ %d/min (account-scoped paths have a quota per account).\n",
+		roundDuration(p.LowerBound), roundDuration(lowerBoundPolling(p)), p.RequestsPerMinute)
 	switch {
 	case p.Refresh != nil:
 		fmt.Fprintf(w, "Refreshed %d resources from the API with %d requests.\n", p.Refresh.Resources, p.Refresh.Requests)
@@ -212,12 +213,7 @@ func printPlan(w io.Writer, p *executor.Plan) {
 	}
 }
 
-func lowerBoundPolling(p *executor.Plan) time.Duration {
-	if p.Calls.Total(false) == 0 {
-		return time.Duration(float64(p.Calls.Waits) / 1000 * float64(time.Minute))
-	}
-	return time.Duration(float64(p.LowerBound) * float64(p.Calls.Total(true)) / float64(p.Calls.Total(false)))
-}
+func lowerBoundPolling(p *executor.Plan) time.Duration { return p.LowerBoundPolling }
 
 func summaryLine(p *executor.Plan) string {
 	s := p.Summary

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -41,6 +42,8 @@ type targetSpec struct {
 	BaseURL string
 	// Creds are the key pair (zero for the built-in emulator).
 	Creds broker.Credentials
+	// RPM is the rate limit per quota (--rate-limit; 0: the default).
+	RPM int
 }
 
 // KeyFingerprint identifies the key id without revealing it: its first
@@ -181,7 +184,7 @@ func connect(ctx context.Context, g *Globals, spec *targetSpec, yes, jsonOut boo
 		if g.Target == "" {
 			fmt.Fprintln(g.Stderr, "brokerctl: no credentials set; using the built-in emulator (set APCA_API_KEY_ID and APCA_API_SECRET_KEY, or --target sandbox, for the real API)")
 		}
-		t, err := startEmulator(ctx, g)
+		t, err := startEmulator(ctx, g, spec.RPM)
 		if err == nil {
 			announceTarget(g, spec, t, jsonOut)
 		}
@@ -192,7 +195,7 @@ func connect(ctx context.Context, g *Globals, spec *targetSpec, yes, jsonOut boo
 			return nil, err
 		}
 	}
-	cfg := broker.Config{BaseURL: spec.BaseURL, KeyID: spec.Creds.KeyID, Secret: spec.Creds.Secret, Logger: debugLogger(g)}
+	cfg := broker.Config{BaseURL: spec.BaseURL, KeyID: spec.Creds.KeyID, Secret: spec.Creds.Secret, Logger: debugLogger(g), RequestsPerMinute: spec.RPM}
 	pcfg := cfg
 	pcfg.MaxRetries, pcfg.RetryWaitMin, pcfg.RetryWaitMax = preflightRetries, preflightRetryMin, preflightRetryMax
 	pcfg.HTTPClient = &http.Client{Timeout: preflightTimeout}
@@ -204,7 +207,7 @@ func connect(ctx context.Context, g *Globals, spec *targetSpec, yes, jsonOut boo
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	t := &target{Name: spec.Name, Remote: executor.NewBrokerRemote(client), RPM: broker.DefaultRequestsPerMinute}
+	t := &target{Name: spec.Name, Remote: executor.NewBrokerRemote(client), RPM: cmp.Or(spec.RPM, broker.DefaultRequestsPerMinute)}
 	announceTarget(g, spec, t, jsonOut)
 	if err := preflight(ctx, pf, spec); err != nil {
 		return nil, err
@@ -325,12 +328,15 @@ func emulatorDataPath(g *Globals, loc string) string {
 	return filepath.Join(dir, base+".emulator-"+g.Workspace+".json")
 }
 
-func startEmulator(ctx context.Context, g *Globals) (*target, error) {
+// startEmulator starts the built-in emulator limited, like its client, to
+// rpm requests a minute per quota (0: the API's default).
+func startEmulator(ctx context.Context, g *Globals, rpm int) (*target, error) {
+	rpm = cmp.Or(rpm, emulator.DefaultRequestsPerMinute)
 	loc, err := stateLocation(g)
 	if err != nil {
 		return nil, err
 	}
-	opts := emulator.Options{DataFile: emulatorDataPath(g, loc)}
+	opts := emulator.Options{DataFile: emulatorDataPath(g, loc), RequestsPerMinute: rpm}
 	if err := os.MkdirAll(filepath.Dir(opts.DataFile), 0o700); err != nil {
 		return nil, fmt.Errorf("built-in emulator data directory: %w", err)
 	}
@@ -348,13 +354,13 @@ func startEmulator(ctx context.Context, g *Globals) (*target, error) {
 	// cancelled would otherwise hold Shutdown for seconds).
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	client, err := broker.New(broker.Config{BaseURL: srv.URL, KeyID: emulator.DefaultKeyID, Secret: emulator.DefaultSecret,
-		RequestsPerMinute: emulator.DefaultRequestsPerMinute, HTTPClient: &http.Client{Transport: tr, Timeout: broker.DefaultTimeout},
+		RequestsPerMinute: rpm, HTTPClient: &http.Client{Transport: tr, Timeout: broker.DefaultTimeout},
 		Logger: debugLogger(g)})
 	if err != nil {
 		srv.Close()
 		return nil, err
 	}
-	return &target{Name: "emulator", Remote: executor.NewBrokerRemote(client), RPM: emulator.DefaultRequestsPerMinute,
+	return &target{Name: "emulator", Remote: executor.NewBrokerRemote(client), RPM: rpm,
 		savedAt: savedAt, close: func() { tr.CloseIdleConnections(); srv.Close() }}, nil
 }
 

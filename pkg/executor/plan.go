@@ -31,6 +31,8 @@ type Change struct {
 	// (its recorded status is a failure of its wait, or a dependency's is)
 	// and how to get out; Action is what apply tries all the same.
 	Blocked string `json:"blocked,omitempty"`
+	// scope keys the account quota its account-scoped requests use.
+	scope string
 }
 
 // Calls counts the HTTP requests an action is expected to make when
@@ -78,8 +80,13 @@ type Plan struct {
 	// RefreshEstimate is about how many requests a refresh would cost.
 	RefreshEstimate int `json:"refresh_estimate"`
 	// LowerBound is the least time the requests take at the rate limit
-	// (streams assumed for waits).
+	// (streams assumed for waits): the shared quota's requests or the
+	// busiest account's, ÷ the limit (see rateLowerBound).
 	LowerBound time.Duration `json:"-"`
+	// LowerBoundPolling is LowerBound with one request per status wait.
+	LowerBoundPolling time.Duration `json:"-"`
+	// RequestsPerMinute is the rate limit per quota the bounds assume.
+	RequestsPerMinute int `json:"-"`
 	// Graph orders the declared nodes (dependents need dependencies).
 	Graph *dag.Graph `json:"-"`
 
@@ -195,6 +202,7 @@ func makePlan(records []Record, nodes []*Node, salt []byte, rpm int, refresh *Re
 		c := planNode(n, rec, has, salt, lookup)
 		// Nothing can be created in an account closed outside brokerctl
 		// (its relationships, say): see below.
+		c.scope = rateScope(n, nodeBy)
 		if refresh != nil && has && rec.Phase == PhaseCreated {
 			applyDrift(&c, n, refresh.Drift[addr], lookup)
 			if c.Drift == "ended" {
@@ -258,7 +266,7 @@ func makePlan(records []Record, nodes []*Node, salt []byte, rpm int, refresh *Re
 		if _, declared := nodeBy[r.Address]; declared || r.Phase == PhaseDeleted {
 			continue
 		}
-		p.Orphans = append(p.Orphans, Change{Address: r.Address, Kind: r.Kind, Action: ActionOrphan, RemoteID: r.RemoteID, Reason: OrphanHint})
+		p.Orphans = append(p.Orphans, Change{Address: r.Address, Kind: r.Kind, Action: ActionOrphan, RemoteID: r.RemoteID, Reason: OrphanHint, scope: orphanScope(r)})
 	}
 	sort.Slice(p.Orphans, func(i, j int) bool { return p.Orphans[i].Address < p.Orphans[j].Address })
 	p.Refresh = refresh
@@ -443,7 +451,8 @@ func (p *Plan) summarise(rpm int) {
 	}
 	s.Requests = p.Calls.Total(false)
 	p.Summary = s
-	p.LowerBound = time.Duration(float64(s.Requests) / float64(rpm) * float64(time.Minute))
+	p.RequestsPerMinute = rpm
+	p.LowerBound, p.LowerBoundPolling = p.rateLowerBound(rpm, false), p.rateLowerBound(rpm, true)
 }
 
 // keyed reports whether creates of kind carry an Idempotency-Key, making a
