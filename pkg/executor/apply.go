@@ -24,13 +24,15 @@ func (e *Engine) Apply(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	var refused []string
+	reasons := map[string]string{}
 	for _, c := range plan.Changes {
-		if c.Action == ActionReplace && !slices.Contains(e.opts.Replace, c.Address) {
+		if c.Action == ActionReplace && !e.replaceRequested(c.Address) {
 			refused = append(refused, c.Address)
+			reasons[c.Address] = c.Reason
 		}
 	}
 	if len(refused) > 0 {
-		return &Result{Plan: plan}, &RefusedError{Addresses: refused}
+		return &Result{Plan: plan}, &RefusedError{Addresses: refused, Reasons: reasons}
 	}
 	if err := e.loadState(ctx); err != nil {
 		return nil, err

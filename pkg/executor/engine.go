@@ -207,12 +207,19 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 		return nil, err
 	}
 	for _, addr := range e.opts.Replace {
-		c, ok := p.byAddr[addr]
-		if !ok {
-			return nil, fmt.Errorf("--replace %s: no such resource in the manifest", addr)
+		matched := false
+		for i := range p.Changes {
+			c := &p.Changes[i]
+			if !replaceMatches(addr, c.Address) {
+				continue
+			}
+			matched = true
+			if c.Action == ActionNoOp || c.Action == ActionUpdate {
+				c.Action, c.Reason, c.Calls = ActionReplace, "requested with --replace", Calls{Deletes: 1, Creates: 1, Waits: c.Calls.Waits}
+			}
 		}
-		if c.Action == ActionNoOp || c.Action == ActionUpdate {
-			c.Action, c.Reason, c.Calls = ActionReplace, "requested with --replace", Calls{Deletes: 1, Creates: 1, Waits: c.Calls.Waits}
+		if !matched {
+			return nil, fmt.Errorf("--replace %s: no such resource in the manifest", addr)
 		}
 	}
 	if e.opts.Prune {
@@ -223,12 +230,55 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 	return p, nil
 }
 
+// replaceMatches reports whether a --replace argument names addr: the
+// address itself, or a block address (transfers.deposit, or
+// transfers.deposit[*]) naming all its instances.
+func replaceMatches(arg, addr string) bool {
+	if arg == addr {
+		return true
+	}
+	block := strings.TrimSuffix(arg, "[*]")
+	return !strings.Contains(block, "[") && strings.HasPrefix(addr, block+"[")
+}
+
+// replaceRequested reports whether --replace names addr.
+func (e *Engine) replaceRequested(addr string) bool {
+	return slices.ContainsFunc(e.opts.Replace, func(a string) bool { return replaceMatches(a, addr) })
+}
+
 // RefusedError lists changes apply will not make without --replace.
-type RefusedError struct{ Addresses []string }
+type RefusedError struct {
+	Addresses []string
+	// Reasons are the plan's reasons by address (why each is replaced).
+	Reasons map[string]string
+}
 
 func (e *RefusedError) Error() string {
-	return fmt.Sprintf("refusing to replace %s: the spec changed but these resources cannot be changed in place; re-run with --replace %s for each one you mean to replace",
-		strings.Join(e.Addresses, ", "), e.Addresses[0])
+	var spec, follow []string
+	for _, a := range e.Addresses {
+		if r := e.Reasons[a]; strings.HasPrefix(r, "dependency ") {
+			follow = append(follow, a+" ("+r+")")
+		} else {
+			spec = append(spec, a)
+		}
+	}
+	var parts []string
+	if len(spec) > 0 {
+		parts = append(parts, fmt.Sprintf("%s: the spec changed but these resources cannot be changed in place", strings.Join(spec, ", ")))
+	}
+	if len(follow) > 0 {
+		parts = append(parts, fmt.Sprintf("%s: referenced a resource that gets a new remote object", strings.Join(follow, ", ")))
+	}
+	return fmt.Sprintf("refusing to replace %s; re-run with --replace %s for each one you mean to replace (a block address such as --replace %s names all its instances)",
+		strings.Join(parts, "; "), e.Addresses[0], blockOf(e.Addresses[0]))
+}
+
+// blockOf is addr without its instance key.
+func blockOf(addr string) string {
+	if i := strings.IndexByte(addr, '['); i >= 0 {
+		return addr[:i]
+	}
+	return addr
 }
 
 func (e *Engine) loadState(ctx context.Context) error {

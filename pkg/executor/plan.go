@@ -243,7 +243,9 @@ func makePlan(records []Record, nodes []*Node, salt []byte, rpm int, refresh *Re
 			for _, d := range g.Dependencies(addr) {
 				// (Not for one recreated because it was deleted outside
 				// brokerctl: its dependents were made and stay valid.)
-				if dc := p.byAddr[d]; dc != nil && (dc.Action == ActionReplace || dc.Action == ActionCreate) && !nodeBy[d].Data && dc.Drift == "" {
+				// Only a resource whose body references d follows it: a
+				// depends_on edge orders creation, it does not replace.
+				if dc := p.byAddr[d]; dc != nil && (dc.Action == ActionReplace || dc.Action == ActionCreate) && !nodeBy[d].Data && dc.Drift == "" && references(n, d, lookup) {
 					c.Action, c.Reason = ActionReplace, "dependency "+d+" gets a new remote object"
 					c.Calls = Calls{Deletes: 1, Creates: 1, Waits: c.Calls.Waits}
 					if n.Kind == "accounts" {
@@ -475,4 +477,19 @@ func blockedHint(n *Node, status string) string {
 	}
 	return fmt.Sprintf("blocked: recorded status %s, so its wait for %s fails (apply reads it once more first); %s",
 		status, strings.Join(n.WaitFor, "|"), out)
+}
+
+// references reports whether n's body (or account) refers to addr: it
+// renders n against state and notes which addresses it looks up. When the
+// render stops before it could tell, it assumes so.
+func references(n *Node, addr string, lookup LookupFunc) bool {
+	if n.Render == nil {
+		return true
+	}
+	asked := map[string]bool{}
+	_, _, err := n.Render(func(a string) (Object, bool) {
+		asked[a] = true
+		return lookup(a)
+	})
+	return asked[addr] || err != nil
 }
