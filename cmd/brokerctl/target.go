@@ -8,12 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/brokerctl/brokerctl/pkg/broker"
@@ -166,15 +164,6 @@ func (t *target) Close() {
 	}
 }
 
-// Preflight budget: an endpoint that does not answer fails the run in
-// seconds, not after every resource's full retry budget.
-const (
-	preflightTimeout  = 10 * time.Second
-	preflightRetries  = 2
-	preflightRetryMin = 200 * time.Millisecond
-	preflightRetryMax = time.Second
-)
-
 // connect builds the Remote for spec: it asks for confirmation before
 // production, and checks with one authenticated request (short retry
 // budget) that the endpoint answers and accepts the key pair. The built-in
@@ -198,7 +187,8 @@ func connect(ctx context.Context, g *Globals, spec *targetSpec, yes, jsonOut boo
 	cfg := broker.Config{BaseURL: spec.BaseURL, KeyID: spec.Creds.KeyID, Secret: spec.Creds.Secret, Logger: debugLogger(g), RequestsPerMinute: spec.RPM}
 	pcfg := cfg
 	pcfg.MaxRetries, pcfg.RetryWaitMin, pcfg.RetryWaitMax = preflightRetries, preflightRetryMin, preflightRetryMax
-	pcfg.HTTPClient = &http.Client{Timeout: preflightTimeout}
+	watch := &rateWatch{base: http.DefaultTransport, now: time.Now}
+	pcfg.HTTPClient = &http.Client{Timeout: preflightTimeout, Transport: watch}
 	pf, err := broker.New(pcfg)
 	if err != nil {
 		return nil, &UsageError{Err: err}
@@ -209,70 +199,10 @@ func connect(ctx context.Context, g *Globals, spec *targetSpec, yes, jsonOut boo
 	}
 	t := &target{Name: spec.Name, Remote: executor.NewBrokerRemote(client), RPM: cmp.Or(spec.RPM, broker.DefaultRequestsPerMinute)}
 	announceTarget(g, spec, t, jsonOut)
-	if err := preflight(ctx, pf, spec); err != nil {
+	if err := preflightWatched(ctx, pf, spec, watch, g.Stderr); err != nil {
 		return nil, err
 	}
 	return t, nil
-}
-
-// preflight sends the credentials probe once, with its own short budget.
-func preflight(ctx context.Context, c *broker.Client, spec *targetSpec) error {
-	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
-	defer cancel()
-	remote := executor.NewBrokerRemote(c)
-	err := remote.CheckCredentials(ctx)
-	// An endpoint that answers 429 or 5xx is up: keep asking until the
-	// budget is spent (the client already backed off between its own
-	// attempts), so a busy or flaky API does not fail a run that would
-	// have gone through. Only an endpoint that does not answer fails fast.
-	for wait := preflightRetryMin; err != nil && transientAnswer(err); wait = min(2*wait, preflightRetryMax) {
-		select {
-		case <-ctx.Done():
-		case <-time.After(wait):
-			err = remote.CheckCredentials(ctx)
-			continue
-		}
-		break
-	}
-	switch {
-	case err == nil:
-		return nil
-	case executor.IsCredentialsError(err):
-		if src := spec.Creds.Source; src != "" && src != "env" {
-			err = fmt.Errorf("%w (this key pair is key_id / secret_key in %s)", err, src)
-		}
-		return &ExitError{Code: exitFailure, Err: err}
-	}
-	var ae *broker.APIError
-	if errors.As(err, &ae) {
-		return &ExitError{Code: exitFailure, Err: fmt.Errorf("pre-flight check of %s (GET /v1/accounts) failed: %w", spec.BaseURL, err)}
-	}
-	return &ExitError{Code: exitFailure, Err: fmt.Errorf("cannot reach %s: %s", spec.BaseURL, reachReason(err))}
-}
-
-// transientAnswer reports whether err is an HTTP answer worth asking again:
-// rate limited or a server error.
-func transientAnswer(err error) bool {
-	var ae *broker.APIError
-	if !errors.As(err, &ae) {
-		return false
-	}
-	return ae.StatusCode == http.StatusTooManyRequests || ae.StatusCode >= 500
-}
-
-// reachReason says in a few words why a request got no HTTP answer.
-func reachReason(err error) string {
-	var dnsErr *net.DNSError
-	var netErr net.Error
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	case errors.As(err, &dnsErr):
-		return "no such host " + dnsErr.Name
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		return fmt.Sprintf("no answer within %s", preflightTimeout)
-	}
-	return err.Error()
 }
 
 // announceTarget says where requests go: one line on stderr under
