@@ -97,6 +97,9 @@ Exit status: 0 success, 1 a resource failed, 2 invalid command line or manifest.
 }
 
 func runApply(ctx context.Context, g *Globals, o *applyOptions) error {
+	if err := o.checkRunValues(); err != nil {
+		return err
+	}
 	ctx, stopSignals := interruptible(ctx)
 	defer stopSignals()
 	sess, err := openSession(ctx, g, o, "apply")
@@ -140,6 +143,9 @@ func openSession(ctx context.Context, g *Globals, o *applyOptions, op string) (*
 	nodes, outputs, err := executor.FromManifest(cfg)
 	if err != nil {
 		return nil, &UsageError{Err: err}
+	}
+	if err := checkReplace(o.Replace, nodes); err != nil {
+		return nil, err
 	}
 	if _, err := stateLocation(g); err != nil {
 		return nil, err // a bad --workspace fails before any file is created

@@ -48,6 +48,9 @@ Against sandbox or production, destroy asks for confirmation unless --yes.`,
 }
 
 func runDestroy(ctx context.Context, g *Globals, o *applyOptions, addrs []string) error {
+	if err := o.checkRunValues(); err != nil {
+		return err
+	}
 	ctx, stopSignals := interruptible(ctx)
 	defer stopSignals()
 	sess, err := openSession(ctx, g, o, "destroy")

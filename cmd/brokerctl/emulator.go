@@ -167,6 +167,9 @@ func (o *emulatorServeOptions) options(g *Globals) (emulator.Options, error) {
 }
 
 func runEmulatorServe(ctx context.Context, g *Globals, o *emulatorServeOptions) error {
+	if err := checkListenAddr(o.Addr); err != nil {
+		return err
+	}
 	opts, err := o.options(g)
 	if err != nil {
 		return err

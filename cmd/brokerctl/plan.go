@@ -70,7 +70,10 @@ func runPlan(ctx context.Context, g *Globals, o *applyOptions, detailed bool) er
 	}
 	nodes, outputs, err := executor.FromManifest(cfg)
 	if err != nil {
-		return &UsageError{Err: err}
+		return planError(detailed, &UsageError{Err: err})
+	}
+	if err := checkReplace(o.Replace, nodes); err != nil {
+		return planError(detailed, err)
 	}
 	store, closeStore, err := readState(ctx, g, spec)
 	if err != nil {

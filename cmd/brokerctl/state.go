@@ -340,6 +340,9 @@ migrate refuses a destination workspace that already has state unless
 			if to == "" {
 				return &UsageError{Err: errors.New("--to is required: a postgres:// URL or a SQLite file")}
 			}
+			if err := checkLockTimeout(lockTimeout); err != nil {
+				return err
+			}
 			if toWorkspace == "" {
 				toWorkspace = g.Workspace
 			}

@@ -31,6 +31,9 @@ for confirmation on a terminal, and needs --yes elsewhere.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if err := checkLockTimeout(lockTimeout); err != nil {
+				return err
+			}
 			loc, err := stateLocation(g)
 			if err != nil {
 				return err
