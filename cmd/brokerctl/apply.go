@@ -136,9 +136,25 @@ type session struct {
 // openSession loads the manifest, connects to the target (asking for
 // confirmation where needed), locks the workspace and builds the engine.
 func openSession(ctx context.Context, g *Globals, o *applyOptions, op string) (*session, error) {
-	cfg, err := loadManifest(g, o)
-	if err != nil {
-		return nil, err
+	var cfg *manifest.Config
+	var err error
+	switch {
+	case op == "destroy" && len(o.Files) == 0:
+		// destroy acts on state: without -f every recorded resource is
+		// an orphan and goes (dependents first, protect still refuses).
+		cfg = &manifest.Config{}
+	case op == "destroy":
+		if cfg, err = loadManifest(g, o); err != nil {
+			var ee *ExitError
+			if errors.As(err, &ee) && ee.Code == exitUsage {
+				ee.Err = fmt.Errorf("%w; destroy acts on state: run it without -f to remove everything recorded in workspace %s", ee.Err, g.Workspace)
+			}
+			return nil, err
+		}
+	default:
+		if cfg, err = loadManifest(g, o); err != nil {
+			return nil, err
+		}
 	}
 	nodes, outputs, err := executor.FromManifest(cfg)
 	if err != nil {

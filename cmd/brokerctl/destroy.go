@@ -14,7 +14,7 @@ func init() { register(newDestroyCmd) }
 func newDestroyCmd(g *Globals) *cobra.Command {
 	o := &applyOptions{}
 	cmd := &cobra.Command{
-		Use:   "destroy -f MANIFEST... [ADDRESS...]",
+		Use:   "destroy [-f MANIFEST...] [ADDRESS...]",
 		Short: "Cancel, delete and close what apply created",
 		Long: `destroy removes, in reverse dependency order, everything this workspace's
 state says apply created: it cancels open orders, cancels pending
@@ -33,8 +33,13 @@ not name it asks for confirmation (or --yes). The addresses may be orphans
 "brokerctl apply --prune" removes all orphans; "brokerctl state forget"
 stops managing a resource without touching it.
 
+Without -f, destroy works from state alone: it removes everything
+recorded in the workspace (e.g. once the batch's CSV is gone); with -f the
+manifest must still validate.
+
 Against sandbox or production, destroy asks for confirmation unless --yes.`,
 		Example: `  brokerctl destroy -f examples/manifests/quickstart
+  brokerctl destroy --workspace batch-2026-11 --yes
   brokerctl destroy -f seed.yaml --target sandbox --yes
   brokerctl destroy -f onboarding.yaml 'accounts.customer["C-1042"]'`,
 		Args: cobra.ArbitraryArgs,
