@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -330,6 +331,9 @@ func (e *Engine) waitFor(ctx context.Context, n *Node, obj Object, want []string
 	stale := e.stale[n.Addr]
 	e.mu.Unlock()
 	_, err := e.watcher.Wait(ctx, WaitTarget{Address: n.Addr, Kind: n.Kind, AccountID: rec.AccountID, ID: id, Stale: stale}, want, timeout)
+	if err == nil {
+		e.readAfterWait(ctx, n, rec.AccountID, id)
+	}
 	merged := e.watcher.Merge(id, obj)
 	if we := (*WaitError)(nil); errors.As(err, &we) && we.Failed && rec.Address != "" && rec.Status != StatusOf(merged) {
 		// Kept, so plan knows apply fails on it until something changes.
@@ -343,7 +347,7 @@ func (e *Engine) waitFor(ctx context.Context, n *Node, obj Object, want []string
 		return merged, err
 	}
 	e.setObject(n.Addr, merged)
-	if rec.Address != "" && rec.Status != StatusOf(merged) {
+	if rec.Address != "" && (rec.Status != StatusOf(merged) || !reflect.DeepEqual(rec.Object, storedObject(merged))) {
 		rec.Status = StatusOf(merged)
 		rec.Object = storedObject(merged)
 		if err := e.put(ctx, rec); err != nil {

@@ -95,7 +95,8 @@ type Engine struct {
 	outputs []OutputSpec
 	opts    Options
 	watcher *Watcher
-	plan    *Plan
+	fullState
+	plan *Plan
 	// refreshed is the run's refresh, once done.
 	refreshed *Refresh
 
@@ -224,6 +225,14 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 	}
 	if e.opts.Prune {
 		p.prunePlan()
+	}
+	// A waited-for object whose fields are referenced is read once after
+	// its wait (liveobj.go); orders come whole with their trade updates.
+	full := e.fullReads()
+	for i := range p.Changes {
+		if c := &p.Changes[i]; c.Calls.Waits > 0 && c.Kind != "orders" && full[c.Address] {
+			c.Calls.Reads++
+		}
 	}
 	p.Calls = Calls{}
 	p.summarise(e.opts.RequestsPerMinute)

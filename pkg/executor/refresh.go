@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -321,15 +320,18 @@ func (e *Engine) recordRefresh(ctx context.Context, r *Refresh) error {
 	for _, addr := range sortedKeys(r.Drift) {
 		d := r.Drift[addr]
 		rec, ok := e.record(addr)
-		if !ok || d.Gone || d.Status == "" || d.Status == rec.Status {
+		if !ok || d.Gone || d.Status == "" {
+			continue
+		}
+		// The live object, not just its status: filled_qty, settle_date...
+		obj, changed := liveObject(rec.Object, d.live)
+		if d.Status == rec.Status && !changed {
 			continue
 		}
 		rec.Status = d.Status
-		if rec.Object != nil {
-			rec.Object = maps.Clone(rec.Object)
-			rec.Object["status"] = d.Status
-			e.setObject(addr, rec.Object)
-		}
+		obj["status"] = d.Status
+		rec.Object = obj
+		e.setObject(addr, rec.Object)
 		if err := e.put(ctx, rec); err != nil {
 			return err
 		}

@@ -66,6 +66,8 @@ type StatusEvent struct {
 	Fields Object
 	// At is when the change happened (the event's "at"); zero if unknown.
 	At time.Time
+	// Whole marks Fields as the whole object (trade updates carry the order).
+	Whole bool
 }
 
 // ErrNoStreams reports that the API (or client) offers no event streams.

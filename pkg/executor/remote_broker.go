@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -419,7 +420,12 @@ func (b *BrokerRemote) Watch(ctx context.Context, family string, since time.Time
 		})
 	case "trades":
 		return b.c.SubscribeTradeUpdates(ctx, q, func(ev broker.TradeUpdateEventV2) error {
-			fn(StatusEvent{Kind: "orders", ID: ev.Order.ID, Status: string(ev.Order.Status), At: ev.At})
+			// The event carries the whole order (filled_qty, prices...).
+			var fields Object
+			if b, err := json.Marshal(ev.Order); err == nil {
+				_ = json.Unmarshal(b, &fields)
+			}
+			fn(StatusEvent{Kind: "orders", ID: ev.Order.ID, Status: string(ev.Order.Status), At: ev.At, Fields: fields, Whole: fields != nil})
 			return nil
 		})
 	}

@@ -105,6 +105,9 @@ type Watcher struct {
 	// changes the object (an update): events stamped earlier are history.
 	notBefore map[string]time.Time
 	polls     int64
+	// full marks ids whose whole object was read (a poll) or carried by an
+	// event (a trade update) in this run.
+	full map[string]bool
 }
 
 // NewWatcher returns a watcher over remote.
@@ -122,7 +125,21 @@ func NewWatcher(remote Remote, opts WaitOptions) *Watcher {
 		listMu:   map[string]*sync.Mutex{},
 
 		notBefore: map[string]time.Time{},
+		full:      map[string]bool{},
 	}
+}
+
+// Full reports whether id's whole object was seen in this run.
+func (w *Watcher) Full(id string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.full[id]
+}
+
+func (w *Watcher) markFull(id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.full[id] = true
 }
 
 // Since marks that a request changing id is sent at t: events about id
@@ -201,6 +218,9 @@ func (w *Watcher) stream(ctx context.Context, family string, from time.Time) {
 			w.mu.Unlock()
 			if ev.ID != "" && !w.stale(ev.ID, ev.At) {
 				w.ObserveFields(ev.ID, ev.Fields, true)
+				if ev.Whole {
+					w.markFull(ev.ID)
+				}
 				w.Observe(ev.Kind, ev.ID, ev.Status)
 			}
 		})
@@ -450,6 +470,7 @@ func (w *Watcher) refresh(ctx context.Context, t WaitTarget, since time.Time) er
 		w.mu.Unlock()
 		for id, o := range objects {
 			w.ObserveFields(id, o, true)
+			w.markFull(id)
 			w.Observe(t.Kind, id, StatusOf(o))
 		}
 		if _, in := objects[t.ID]; in {
@@ -462,6 +483,7 @@ func (w *Watcher) refresh(ctx context.Context, t WaitTarget, since time.Time) er
 		return fmt.Errorf("poll %s: %w", t.Address, err)
 	}
 	w.ObserveFields(t.ID, obj, true)
+	w.markFull(t.ID)
 	w.Observe(t.Kind, t.ID, StatusOf(obj))
 	return nil
 }
