@@ -41,6 +41,7 @@ type block struct {
 	keyList []string // instance keys in order, for suggestions
 
 	csvFile   string         // the CSV file of for_each, if any
+	keyCol    string         // the key column/field of for_each over a file
 	csvHeader map[string]int // its columns by name
 }
 
@@ -68,6 +69,18 @@ func (in *instance) posOfField(b *block, name string) (Pos, bool) {
 		return Pos{}, false
 	}
 	return Pos{File: b.csvFile, Line: int(in.cells[2*i]), Col: int(in.cells[2*i+1])}, true
+}
+
+// posOfEach returns where the value of each.key or each.value.FIELD of
+// the instance is declared, when it is a CSV cell or map entry.
+func (in *instance) posOfEach(b *block, path []string) (Pos, bool) {
+	switch {
+	case len(path) == 1 && path[0] == "key" && b.keyCol != "":
+		return in.posOfField(b, b.keyCol)
+	case len(path) == 2 && path[0] == "value":
+		return in.posOfField(b, path[1])
+	}
+	return Pos{}, false
 }
 
 func (b *block) field(name string) (*yaml.Node, *yaml.Node) {
@@ -314,6 +327,7 @@ func (l *loader) forEachFile(b *block, n *yaml.Node, path string) {
 		l.errorf(posOf(b.file, fileNode), path+".file", "cannot read %s: %v", full, unwrapPathErr(err))
 		return
 	}
+	b.keyCol = keyCol
 	switch format {
 	case "csv":
 		if keyCol == "" {

@@ -98,6 +98,10 @@ type leafCheck struct {
 	// and nothing else: a CSV cell is then checked without the validator's
 	// allocations (nil otherwise).
 	fast func(string) error
+	// required: the field is required in its object (or is an item of a
+	// required list), so an empty substituted string is refused as the
+	// API refuses it.
+	required bool
 }
 
 // ownFormatOnly returns the check of a raw schema that is {"type":
@@ -157,8 +161,8 @@ func (l *loader) checkLeaf(c *cnode, v any, ctx *instCtx) any {
 	// address for each of 100,000s of valid cells would double the time.
 	where := func() (Pos, string) {
 		pos := c.pos
-		if len(c.tmpl.parts) == 1 && c.tmpl.parts[0].e.kind == exprEach && len(c.tmpl.parts[0].e.path) == 2 {
-			if p, ok := ctx.in.posOfField(ctx.b, c.tmpl.parts[0].e.path[1]); ok {
+		if len(c.tmpl.parts) == 1 && c.tmpl.parts[0].e != nil && c.tmpl.parts[0].e.kind == exprEach {
+			if p, ok := ctx.in.posOfEach(ctx.b, c.tmpl.parts[0].e.path); ok {
 				pos = p
 			}
 		}
@@ -212,9 +216,15 @@ func (l *loader) checkValue(b *block, c *cnode, t *Template, v any, where func()
 			lc.cond = hasConditional(b.addr, ptr)
 			lc.fast = ownFormatOnly(rawSchemaAt(SchemaURL + "#" + leafPointer(base, ptr)))
 			lc.anyString = lc.anyString && !lc.cond
+			lc.required = fieldRequired(base, ptr)
 			leafCache.Store(key, lc)
 		}
 		c.lc = lc // a block's instances share the node: look it up once
+	}
+	if s, isStr := v.(string); isStr && lc.required && strings.TrimSpace(s) == "" {
+		pos, path := where()
+		l.diags = append(l.diags, Diagnostic{Pos: pos, Path: path, Summary: "must not be empty (required)"})
+		return v
 	}
 	if lc.sch == nil {
 		return v
@@ -359,4 +369,29 @@ func leafPointer(base string, path []string) string {
 		return ""
 	}
 	return ptr
+}
+
+// fieldRequired reports whether the body field at ptr below the block
+// schema at base is required by its object's schema; an item of a list is
+// required when the list is.
+func fieldRequired(base string, ptr []string) bool {
+	if len(ptr) == 0 {
+		return false
+	}
+	last, parent := ptr[len(ptr)-1], ptr[:len(ptr)-1]
+	if isIndex(last) {
+		return fieldRequired(base, parent)
+	}
+	pp := leafPointer(base, parent)
+	if pp == "" {
+		return false
+	}
+	obj := schemaObject(rawSchemaAt(SchemaURL + "#" + pp))
+	req, _ := obj["required"].([]any)
+	for _, r := range req {
+		if r == last {
+			return true
+		}
+	}
+	return false
 }

@@ -65,7 +65,7 @@ func (v *bodyView) str(path string) (string, bool) {
 // first element when nested): the CSV cell or map entry it was substituted
 // from, the value as written, or else the resource itself.
 func (v *bodyView) pos(field string) Pos {
-	top, _, _ := strings.Cut(field, ".")
+	top, rest, nested := strings.Cut(field, ".")
 	if v.b == nil {
 		return v.r.Pos
 	}
@@ -74,12 +74,12 @@ func (v *bodyView) pos(field string) Pos {
 		return v.r.Pos
 	}
 	val = resolveAlias(val)
+	if nested {
+		_, val = nodeAt(val, strings.Split(rest, "."))
+	}
 	if v.in != nil && val.Kind == yaml.ScalarNode {
-		s := strings.TrimSpace(val.Value)
-		if name, ok := strings.CutPrefix(s, "${each.value."); ok && strings.HasSuffix(name, "}") {
-			if p, found := v.in.posOfField(v.b, strings.TrimSuffix(name, "}")); found {
-				return p
-			}
+		if p, found := v.in.posOfEach(v.b, eachPath(val.Value)); found {
+			return p
 		}
 	}
 	return posOf(v.b.file, val)
@@ -97,15 +97,49 @@ func (l *loader) checkRequests(cfg *Config) {
 		if r.IsData() || check == nil || r.Body == nil {
 			continue
 		}
-		v := &bodyView{l: l, r: r, m: r.Body, b: l.blocks[r.Addr.Block().String()]}
-		if v.b != nil && v.b.multi {
-			if i, ok := v.b.keyIdx[r.Addr.Key]; ok {
-				v.in = &v.b.insts[i]
-			}
-		}
-		v.addr = r.Addr.String()
-		check(v)
+		check(l.viewOf(r))
 	}
+	l.checkDuplicateEmails(cfg)
+}
+
+// checkDuplicateEmails refuses two accounts with the same contact e-mail:
+// the API compares e-mails case-insensitively and refuses the second
+// account (409), so a CSV export with "ada@x" and "Ada@X" fails here.
+func (l *loader) checkDuplicateEmails(cfg *Config) {
+	type first struct {
+		addr string
+		pos  Pos
+	}
+	seen := map[string]first{}
+	for _, r := range cfg.Resources {
+		if r.IsData() || r.Addr.Kind != KindAccounts || r.Body == nil {
+			continue
+		}
+		v := l.viewOf(r)
+		email, ok := v.str("contact.email_address")
+		if !ok || email == "" {
+			continue
+		}
+		k := strings.ToLower(strings.TrimSpace(email))
+		pos := v.pos("contact.email_address")
+		if f, dup := seen[k]; dup {
+			l.diags = append(l.diags, Diagnostic{Pos: pos, Path: v.addr + ".contact.email_address",
+				Summary: fmt.Sprintf("same e-mail as %s (%s); the API compares e-mails case-insensitively and refuses a second account with it", f.addr, posString(f.pos))})
+			continue
+		}
+		seen[k] = first{v.addr, pos}
+	}
+}
+
+// viewOf returns the rule view of a resource's body.
+func (l *loader) viewOf(r *Resource) *bodyView {
+	v := &bodyView{l: l, r: r, m: r.Body, b: l.blocks[r.Addr.Block().String()], addr: r.Addr.String()}
+	if v.b != nil && v.b.multi {
+		if i, ok := v.b.keyIdx[r.Addr.Key]; ok {
+			v.in = &v.b.insts[i]
+		}
+	}
+	return v
 }
 
 var requestRules = map[Kind]func(*bodyView){
@@ -332,4 +366,17 @@ func decimalCmp(a, b string) int {
 func isWhole(s string) bool {
 	d, err := decimal.NewFromString(s)
 	return err != nil || d.IsInteger()
+}
+
+// eachPath returns the path of a value that is exactly ${each.key} or
+// ${each.value.FIELD} (["key"], ["value", FIELD]); nil otherwise.
+func eachPath(s string) []string {
+	s = strings.TrimSpace(s)
+	if s == "${each.key}" {
+		return []string{"key"}
+	}
+	if name, ok := strings.CutPrefix(s, "${each.value."); ok && strings.HasSuffix(name, "}") && !strings.ContainsAny(name[:len(name)-1], ".[${}") {
+		return []string{"value", name[:len(name)-1]}
+	}
+	return nil
 }
