@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/brokerctl/brokerctl/pkg/executor"
 )
 
 // QA Q6: command-line mistakes exit 2 with a message naming the flag,
@@ -33,5 +35,18 @@ func TestRunFlagValuesExit2(t *testing.T) {
 	// A declared address still works.
 	if code, out, errs := c.run("plan", "-f", "solo.yaml", "--replace", "accounts.solo"); code != 0 {
 		t.Errorf("plan --replace accounts.solo: exit %d\n%s\n%s", code, out, errs)
+	}
+}
+
+// QA Q3: outputs whose env names collide are a usage error (exit 2).
+func TestCheckEnvNames(t *testing.T) {
+	outs := map[string]executor.OutputValue{"my-out": {Value: "a"}, "My_Out": {Value: "b"}, "x": {Value: "c"}, "X": {Value: "d"}, "ok": {Value: "e"}}
+	err := checkEnvNames(outs)
+	want := "outputs My_Out and my-out all become MY_OUT; outputs X and x all become X: rename them"
+	if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), want) {
+		t.Errorf("checkEnvNames = %v (exit %d), want exit 2 and %q", err, exitCode(err), want)
+	}
+	if err := checkEnvNames(map[string]executor.OutputValue{"a": {}, "b": {}}); err != nil {
+		t.Errorf("distinct names: %v", err)
 	}
 }

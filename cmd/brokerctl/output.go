@@ -28,7 +28,9 @@ the API. Formats: text (name = value; sensitive values hidden unless NAME
 is given), json (an object of {value, sensitive}, or the bare value of
 NAME), env (export NAME='value' lines for eval) and dotenv (NAME='value'
 lines for a .env file, safe to source with sh and read by docker compose).
-In env and dotenv the names are upper-cased.`,
+In env and dotenv the names are upper-cased (other characters than A-Z,
+0-9 and _ become _); outputs that would become the same variable are refused
+(exit 2), naming them.`,
 		Example: `  brokerctl output
   brokerctl output -o json
   eval "$(brokerctl output -o env)"
@@ -73,9 +75,23 @@ func runOutput(ctx context.Context, g *Globals, format, name string) error {
 		}
 		outs = map[string]executor.OutputValue{name: v}
 	}
+	if format == "env" || format == "dotenv" {
+		if err := checkEnvNames(outs); err != nil {
+			return err
+		}
+	}
 	switch format {
 	case "json":
-		return writeJSON(g.Stdout, outs)
+		// "sensitive" is always printed, false included (as documented).
+		type jsonOutput struct {
+			Value     any  `json:"value"`
+			Sensitive bool `json:"sensitive"`
+		}
+		all := make(map[string]jsonOutput, len(outs))
+		for k, v := range outs {
+			all[k] = jsonOutput{Value: v.Value, Sensitive: v.Sensitive}
+		}
+		return writeJSON(g.Stdout, all)
 	case "env":
 		for _, k := range sortedNames(outs) {
 			fmt.Fprintf(g.Stdout, "export %s=%s\n", envName(k), shellQuote(formatValue(outs[k].Value)))
@@ -153,3 +169,25 @@ func envName(k string) string {
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// checkEnvNames refuses (exit 2) outputs whose names become the same
+// variable, which would silently overwrite each other when sourced.
+func checkEnvNames(outs map[string]executor.OutputValue) error {
+	by := map[string][]string{}
+	for _, k := range sortedNames(outs) {
+		by[envName(k)] = append(by[envName(k)], k)
+	}
+	var clashes []string
+	for env, names := range by {
+		if len(names) < 2 {
+			continue
+		}
+		list := strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+		clashes = append(clashes, fmt.Sprintf("outputs %s all become %s", list, env))
+	}
+	if len(clashes) == 0 {
+		return nil
+	}
+	sort.Strings(clashes)
+	return &UsageError{Err: fmt.Errorf("%s: rename them in the manifest so each maps to its own variable (or use -o json)", strings.Join(clashes, "; "))}
+}
