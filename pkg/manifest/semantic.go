@@ -28,10 +28,13 @@ type bodyView struct {
 	addr string
 }
 
-// has reports whether the field at the dotted path is set (not null).
+// has reports whether the field at the dotted path is set: not null and
+// not an empty string (an empty CSV cell, already reported by its format,
+// counts as absent so "qty and notional" rows with one empty cell do not
+// also read as both set).
 func (v *bodyView) has(path string) bool {
-	_, ok := v.get(path)
-	return ok
+	x, ok := v.get(path)
+	return ok && x != ""
 }
 
 // get returns the value at a dotted path below the body.
