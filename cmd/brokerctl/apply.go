@@ -34,9 +34,12 @@ type applyOptions struct {
 	FailFast    bool
 	Replace     []string
 	Prune       bool
-	Refresh     bool
-	Yes         bool
-	JSON        bool
+	// PruneAll lets --prune destroy every managed resource, or every
+	// instance of a for_each block (refused otherwise).
+	PruneAll bool
+	Refresh  bool
+	Yes      bool
+	JSON     bool
 	// RebindTarget lets apply record this run's target for a workspace
 	// applied against another one (after rotating keys).
 	RebindTarget bool
@@ -91,12 +94,14 @@ Exit status: 0 success, 1 a resource failed, 2 invalid command line or manifest.
 	o.addRunFlags(cmd)
 	cmd.Flags().StringArrayVar(&o.Replace, "replace", nil, "replace this resource even if unchanged, or allow replacing a changed immutable one (repeatable)")
 	cmd.Flags().BoolVar(&o.Prune, "prune", false, "also destroy orphans: resources in state the manifest no longer declares")
+	cmd.Flags().BoolVar(&o.PruneAll, "prune-all", false, "--prune even when that destroys every managed resource, or every instance of a for_each block (refused otherwise: an empty CSV export looks like that)")
 	cmd.Flags().BoolVar(&o.Refresh, "refresh", false, "first read every object in state from the API, to recreate what was deleted and PATCH back what was changed outside brokerctl")
 	cmd.Flags().BoolVar(&o.RebindTarget, "rebind-target", false, "after rotating keys of the same broker account: record this run's new key for the same endpoint URL (checked by reading one of the workspace's accounts)")
 	return cmd
 }
 
 func runApply(ctx context.Context, g *Globals, o *applyOptions) error {
+	o.Prune = o.Prune || o.PruneAll
 	if err := o.checkRunValues(); err != nil {
 		return err
 	}

@@ -31,11 +31,68 @@ func confirmPrune(ctx context.Context, g *Globals, o *applyOptions, sess *sessio
 	if len(addrs) == 0 {
 		return nil
 	}
+	if err := checkPruneAll(p, o.PruneAll); err != nil {
+		return err
+	}
 	fmt.Fprintf(g.Stderr, "--prune destroys %d resource(s) no longer in the manifest:\n  %s\n", len(addrs), strings.Join(addrs, "\n  "))
 	if sess.tgt.Name == "emulator" || o.Yes {
 		return nil
 	}
 	return askYes(g, "prune", fmt.Sprintf("Destroy these %d resource(s) in %s?", len(addrs), targetWhere(sess.tgt.Name)))
+}
+
+// checkPruneAll refuses (exit 2) a prune that would destroy every
+// managed resource of the workspace, or every instance of a for_each
+// block, unless --prune-all: that is what a CSV export that came out
+// header-only looks like, not a cleanup.
+func checkPruneAll(p *executor.Plan, pruneAll bool) error {
+	if pruneAll {
+		return nil
+	}
+	declared := map[string]int{} // block -> declared instances
+	managed := 0
+	for _, c := range p.Changes {
+		if strings.HasPrefix(c.Address, "data.") {
+			continue
+		}
+		managed++
+		declared[blockOf(c.Address)]++
+	}
+	pruned := map[string]int{}
+	total := 0
+	for _, c := range p.Orphans {
+		if c.Action != executor.ActionDelete || strings.HasPrefix(c.Address, "data.") {
+			continue
+		}
+		total++
+		if strings.Contains(c.Address, "[") {
+			pruned[blockOf(c.Address)]++
+		}
+	}
+	if total == 0 {
+		return nil
+	}
+	if managed == 0 {
+		return &UsageError{Err: fmt.Errorf("refusing --prune: it would destroy all %d managed resource(s) of the workspace, as the manifest declares none (a for_each file with no data rows?); pass --prune-all if that is what you mean", total)}
+	}
+	var blocks []string
+	for b, n := range pruned {
+		if declared[b] == 0 {
+			blocks = append(blocks, fmt.Sprintf("%s (all %d instances)", b, n))
+		}
+	}
+	if len(blocks) == 0 {
+		return nil
+	}
+	slices.Sort(blocks)
+	return &UsageError{Err: fmt.Errorf("refusing --prune: it would destroy every instance of %s, as the manifest declares none (a for_each file with no data rows?); pass --prune-all if that is what you mean", strings.Join(blocks, ", "))}
+}
+
+// blockOf is an address without its instance key: accounts.customer for
+// accounts.customer["a@example.com"].
+func blockOf(addr string) string {
+	b, _, _ := strings.Cut(addr, "[")
+	return b
 }
 
 // confirmTargets lists what destroy ADDRESS... removes. When that is more
