@@ -21,7 +21,7 @@ func newStateForgetCmd(g *Globals) *cobra.Command {
 No request is sent: the remote objects stay as they are, and brokerctl no
 longer knows them (destroy will not remove them, plan will not list them as
 orphaned). A resource still declared in the manifest is created afresh by
-the next apply (an account then needs another email, or lifecycle.import_id
+the next apply (an account then needs another email, or lifecycle.import
 to adopt the existing one).
 
 Resources in state that depend on a forgotten one stay managed; forget asks

@@ -245,9 +245,9 @@ func conflictHint(kind string, err error, destroyed bool) string {
 	case kind == "accounts" && destroyed:
 		return " (this workspace closed an account with this contact email, and a closed account keeps its email: use another email)"
 	case kind == "accounts":
-		return " (an account with this contact email already exists and this workspace's state does not know it: adopt it with lifecycle.import_id, or use another email)"
+		return " (an account with this contact email already exists and this workspace's state does not know it: adopt it with lifecycle.import, or use another email)"
 	case kind == "ach_relationships" || kind == "bank_relationships":
-		return " (the account already has an active relationship this workspace's state does not know: adopt it with lifecycle.import_id, or delete it first)"
+		return " (the account already has an active relationship this workspace's state does not know: adopt it with lifecycle.import, or delete it first)"
 	}
 	return ""
 }
