@@ -138,16 +138,33 @@ func (e *Engine) finish(res *Result, op string, start time.Time, before int64) {
 			s.Skipped++
 		}
 	}
-	if res.Walk != nil {
-		s.NotRun = len(res.Walk.NotRun)
+	interrupted := 0
+	for _, r := range res.Rows {
+		if r.Result == "interrupted" {
+			interrupted++
+		}
 	}
+	if res.Walk != nil {
+		s.NotRun = len(res.Walk.NotRun) - interrupted
+	}
+	s.Interrupted = interrupted
 	res.Summary = s
 	title := titleOp(op)
 	if s.Failed > 0 || s.Skipped > 0 || s.NotRun > 0 {
 		title = strings.ToUpper(op[:1]) + op[1:] + " finished with errors"
 	}
-	msg := fmt.Sprintf("%s: %d added, %d changed, %d replaced, %d destroyed, %d unchanged, %d failed, %d skipped; %d requests in %s",
-		title, s.Add, s.Change, s.Replace, s.Remove, s.NoOp, s.Failed, s.Skipped, s.Requests, res.Elapsed.Round(time.Millisecond))
+	if e.interrupted.Load() {
+		title = strings.ToUpper(op[:1]) + op[1:] + " interrupted"
+	}
+	msg := fmt.Sprintf("%s: %d added, %d changed, %d replaced, %d destroyed, %d unchanged", title, s.Add, s.Change, s.Replace, s.Remove, s.NoOp)
+	if s.Import > 0 {
+		msg += fmt.Sprintf(", %d imported", s.Import)
+	}
+	msg += fmt.Sprintf(", %d failed, %d skipped", s.Failed, s.Skipped)
+	if s.Interrupted > 0 || e.interrupted.Load() {
+		msg += fmt.Sprintf(", %d interrupted, %d not started", s.Interrupted, s.NotRun)
+	}
+	msg += fmt.Sprintf("; %s in %s", plural(s.Requests, "request"), res.Elapsed.Round(time.Millisecond))
 	e.opts.Reporter.Report(Event{Level: "info", Message: msg, Time: time.Now().UTC(), Type: EventChangeSummary, Changes: &s})
 }
 
@@ -172,6 +189,9 @@ func (e *Engine) reportSkips(w *dag.WalkResult) {
 		e.report(EventApplySkipped, Hook{Address: addr, Kind: kind, Upstream: root}, fmt.Sprintf("%s: skipped, because %s failed", addr, root))
 	}
 	for _, addr := range w.NotRun {
+		if r, ok := e.rows[addr]; ok && r.Result == "interrupted" {
+			continue
+		}
 		e.setRow(ResultRow{Address: addr, Result: "not started"})
 	}
 }
@@ -207,6 +227,18 @@ func (e *Engine) applyNode(ctx context.Context, addr string) error {
 	h.Elapsed = time.Since(start).Seconds()
 	if errors.Is(err, errNotStarted) {
 		return err
+	}
+	if err != nil && ctx.Err() != nil {
+		// Stopped by the interrupt, not failed: state records where it
+		// stands and the next apply resumes it.
+		e.interrupted.Store(true)
+		if obj == nil && c.Action != ActionNoOp && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			if rec, ok := e.record(addr); !ok || rec.Phase != PhaseIntent {
+				return fmt.Errorf("%w: %w", errNotStarted, err)
+			}
+		}
+		e.setRow(ResultRow{Address: addr, Result: "interrupted", Status: StatusOf(obj), ID: idOf(obj)})
+		return fmt.Errorf("%w: %w", errInterrupted, err)
 	}
 	if err != nil {
 		e.failed()

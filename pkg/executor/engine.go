@@ -96,6 +96,8 @@ type Engine struct {
 	opts    Options
 	watcher *Watcher
 	fullState
+	// interrupted is set when the run's context ended mid-resource.
+	interrupted atomic.Bool
 	plan *Plan
 	// refreshed is the run's refresh, once done.
 	refreshed *Refresh
@@ -145,14 +147,47 @@ func (r *Result) Err() error {
 // Table renders the summary table.
 func (r *Result) Table() string {
 	rows := make([][4]string, 0, len(r.Rows))
+	// A run of thousands: only the rows that need attention, then counts.
+	long := len(r.Rows) > LongTable
+	okCounts := map[string]int{}
 	for _, x := range r.Rows {
+		if long && okResults[x.Result] && !strings.HasPrefix(x.Status, "!") {
+			okCounts[x.Result]++
+			continue
+		}
 		st := x.Status
 		if len(st) > 60 {
 			st = st[:57] + "..."
 		}
 		rows = append(rows, [4]string{x.Address, x.Result, st, x.ID})
 	}
-	return formatSummaryTable(rows)
+	out := formatSummaryTable(rows)
+	if long {
+		var parts []string
+		for _, k := range sortedKeys(okCounts) {
+			parts = append(parts, fmt.Sprintf("%d %s", okCounts[k], k))
+		}
+		if len(parts) > 0 {
+			out += fmt.Sprintf("(%d rows; %d not listed: %s)\n", len(r.Rows), len(r.Rows)-len(rows), strings.Join(parts, ", "))
+		}
+	}
+	return out
+}
+
+// LongTable is the number of rows above which Table lists only the rows
+// that are not plainly done (failed, skipped, interrupted, not started, !).
+const LongTable = 50
+
+// okResults are results Table leaves out of a long run's table.
+var okResults = map[string]bool{"created": true, "resumed": true, "updated": true, "replaced": true, "no-op": true,
+	"read": true, "imported": true, "destroyed": true, "forgotten": true}
+
+// plural is "1 request" or "n requests".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // New returns an engine for one run.
@@ -407,8 +442,12 @@ func (e *Engine) credentialsRejected() bool {
 	return ok && r.Rejected() != nil
 }
 
-// errNotStarted marks a resource FailFast kept from starting.
+// errNotStarted marks a resource FailFast (or an interrupt) kept from
+// starting.
 var errNotStarted = errors.New("not started: an earlier resource failed and --fail-fast is set")
+
+// errInterrupted marks a resource the run's interrupt stopped midway.
+var errInterrupted = errors.New("interrupted")
 
 // failed records a resource failure; under FailFast nothing new starts.
 func (e *Engine) failed() {
@@ -421,7 +460,7 @@ func (e *Engine) failed() {
 // errors into NotRun, so only root causes are reported as failures.
 func notStarted(w *dag.WalkResult) {
 	for v, err := range w.Errors {
-		if errors.Is(err, errNotStarted) {
+		if errors.Is(err, errNotStarted) || errors.Is(err, errInterrupted) {
 			delete(w.Errors, v)
 			w.NotRun = append(w.NotRun, v)
 			for d, root := range w.Skipped {

@@ -97,6 +97,9 @@ type ChangeSummary struct {
 	NotRun    int    `json:"not_run,omitempty"`
 	// Blocked counts resources plan knows apply fails on (Change.Blocked).
 	Blocked int `json:"blocked,omitempty"`
+	// Interrupted counts resources an interrupt stopped midway (NotRun
+	// counts those it kept from starting).
+	Interrupted int `json:"interrupted,omitempty"`
 	// Requests is the number of HTTP requests sent (apply) or estimated (plan).
 	Requests int `json:"requests"`
 	// ElapsedSeconds is the wall time of an apply or destroy.
