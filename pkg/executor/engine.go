@@ -98,7 +98,7 @@ type Engine struct {
 	fullState
 	// interrupted is set when the run's context ended mid-resource.
 	interrupted atomic.Bool
-	plan *Plan
+	plan        *Plan
 	// refreshed is the run's refresh, once done.
 	refreshed *Refresh
 
