@@ -28,10 +28,11 @@ leave it, plus resources in state the manifest no longer declares
 (orphaned: apply leaves them, apply --prune destroys them; plan --prune
 shows that). It sends no request: state is trusted. With --refresh it first
 reads every object in state from the API (a few list requests; the cost is
-printed), so objects deleted or changed outside brokerctl show up. It also states how many HTTP calls apply
-will make (creates, updates, reconciles, waits: about zero each with event
-streams, at least one each when polling) and the least time they take at
-the rate limit. Personal data is never printed.
+printed), so objects deleted or changed outside brokerctl show up. It also
+states how many HTTP calls apply will make (creates, updates, reconciles,
+waits: about zero each with event streams, at least one each when polling)
+and the least time they take at the rate limit. Personal data is never
+printed.
 
 With --detailed-exitcode: 0 no changes, 2 changes, 1 error.`,
 		Example: `  brokerctl plan -f onboarding.yaml
@@ -63,7 +64,9 @@ func runPlan(ctx context.Context, g *Globals, o *applyOptions, detailed bool) er
 	if err != nil {
 		return planError(detailed, err)
 	}
-	announceTarget(g, spec, nil, o.JSON)
+	if !o.Refresh {
+		announceTarget(g, spec, nil, o.JSON) // with --refresh, connect announces it
+	}
 	cfg, err := loadManifest(g, o)
 	if err != nil {
 		return planError(detailed, err)

@@ -364,7 +364,9 @@ migrate refuses a destination workspace that already has state unless
 				Lock: state.NewLockInfo("migrate", versionString()),
 			})
 			if errors.Is(err, state.ErrNotEmpty) {
-				return fmt.Errorf("%w; pass --force to replace it", err)
+				// The library's hint names its option; say the flag instead.
+				msg := strings.Replace(err.Error(), " (MigrateOptions.Force replaces them)", "", 1)
+				return fmt.Errorf("%s; pass --force to replace them", msg)
 			}
 			if err != nil {
 				return err

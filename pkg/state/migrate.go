@@ -66,7 +66,7 @@ func Migrate(ctx context.Context, src, dst Backend, opts MigrateOptions) (Migrat
 		return res, fmt.Errorf("migrate: %w", err)
 	}
 	if (len(existing) > 0 || len(existingOut) > 0) && !opts.Force {
-		return res, fmt.Errorf("migrate: %w: workspace %s has %d records and %d outputs (use force to replace them)",
+		return res, fmt.Errorf("migrate: %w: workspace %s has %d records and %d outputs (MigrateOptions.Force replaces them)",
 			ErrNotEmpty, opts.To, len(existing), len(existingOut))
 	}
 
