@@ -260,6 +260,18 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 	}
 	if e.opts.Prune {
 		p.prunePlan()
+		// As apply --prune will: a protected orphan refuses the whole run.
+		byAddr := map[string]Record{}
+		for _, r := range records {
+			byAddr[r.Address] = r
+		}
+		for i := range p.Orphans {
+			c := &p.Orphans[i]
+			if prot, _ := storedLifecycle(byAddr[c.Address]); prot {
+				c.Reason = "protected when last applied (lifecycle.protect): apply --prune refuses the whole run"
+				c.Blocked = "blocked: `brokerctl state forget " + c.Address + "` stops managing it (leaving it in place), or declare it again"
+			}
+		}
 	}
 	// A waited-for object whose fields are referenced is read once after
 	// its wait (liveobj.go); orders come whole with their trade updates.

@@ -444,6 +444,9 @@ func (p *Plan) summarise(rpm int) {
 		}
 	}
 	for _, c := range p.Orphans {
+		if c.Blocked != "" {
+			s.Blocked++
+		}
 		if c.Action == ActionDelete {
 			p.Calls.add(c.Calls)
 			s.Remove++
