@@ -343,13 +343,21 @@ func (l *loader) forEachFile(b *block, n *yaml.Node, path string) {
 			b.csvFile, b.csvHeader = c.csvFile, c.csvHeader
 			return
 		}
+		errs := len(l.diags.Errors())
 		l.readCSV(b, full, data, keyCol, posOf(b.file, keyKey), path)
+		if len(b.insts) == 0 && len(l.diags.Errors()) == errs {
+			l.warnNoRows(b, full, "a header and no data rows")
+		}
 		if l.csvCache == nil {
 			l.csvCache = map[string]*block{}
 		}
 		l.csvCache[ck] = b
 	case "json":
+		errs := len(l.diags.Errors())
 		l.readJSON(b, full, data, keyCol, posOf(b.file, keyKey), path)
+		if len(b.insts) == 0 && len(l.diags.Errors()) == errs {
+			l.warnNoRows(b, full, "no elements")
+		}
 	default:
 		l.errorf(posOf(b.file, fileNode), path+".file", "cannot tell the format of %q: name it .csv or .json, or set format: csv|json", nameStr)
 	}
@@ -475,4 +483,13 @@ func (l *loader) readJSON(b *block, file string, data []byte, keyCol string, key
 	default:
 		l.errorf(posOf(file, n), "", "a for_each JSON file must hold an array of objects or an object")
 	}
+}
+
+// warnNoRows warns about a for_each file without instances: valid, but an
+// export that came out empty would make apply --prune destroy every
+// instance recorded for the block.
+func (l *loader) warnNoRows(b *block, file, what string) {
+	l.diags = append(l.diags, Diagnostic{Severity: SeverityWarning, Pos: Pos{File: file, Line: 1, Col: 1},
+		Path:    b.addr.String() + ".for_each",
+		Summary: fmt.Sprintf("%s has %s: 0 instances of %s (apply --prune would destroy every instance recorded for it)", file, what, b.addr)})
 }

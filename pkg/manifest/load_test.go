@@ -489,3 +489,30 @@ func TestDiagnosticFormat(t *testing.T) {
 		t.Error("an error is an error")
 	}
 }
+
+// TestForEachFileWithoutRows: a CSV with only its header (or an empty JSON
+// array) is valid but warned about, naming the file and the block, since
+// apply --prune would then destroy every instance recorded for it.
+func TestForEachFileWithoutRows(t *testing.T) {
+	for _, tc := range []struct{ file, data, want string }{
+		{"c.csv", "email,name\n", "c.csv:1:1: warning: transfers.t.for_each: c.csv has a header and no data rows: 0 instances of transfers.t (apply --prune would destroy every instance recorded for it)"},
+		{"c.json", "[]", "c.json:1:1: warning: transfers.t.for_each: c.json has no elements: 0 instances of transfers.t (apply --prune would destroy every instance recorded for it)"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			m := "transfers:\n  t:\n    for_each: {file: " + tc.file + ", key: email}\n" +
+				"    account_id: 8f8c8cee-2591-4f83-be12-82c659b5e748\n    transfer_type: ach\n" +
+				"    relationship_id: 0d9f2a3c-5b1e-4c4f-9a6e-2f1b7c8d9e0a\n    amount: \"1.00\"\n    direction: INCOMING\n"
+			cfg, diags := load(map[string]string{"m.yaml": m, tc.file: tc.data}, nil)
+			if cfg == nil || diags.HasErrors() {
+				t.Fatalf("load failed:\n%v", diags)
+			}
+			var got []string
+			for _, d := range diags {
+				got = append(got, d.Error())
+			}
+			if !slices.Contains(got, tc.want) {
+				t.Errorf("diagnostics %q, want %q among them", got, tc.want)
+			}
+		})
+	}
+}
