@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -51,6 +52,9 @@ func TestE2EPlanShowsRejectedAccountBlocked(t *testing.T) {
 	if err := res.Err(); err == nil || !strings.Contains(err.Error(), "--replace accounts.rita") {
 		t.Fatalf("second apply: %v\n%s", err, res.Table())
 	}
+	if err := res.Err().Error(); !strings.HasPrefix(err, "accounts.rita: reached REJECTED while waiting for ACTIVE") {
+		t.Fatalf("error %q: want the address once, then the status", err)
+	}
 }
 
 // An account closed outside brokerctl: apply --refresh and every apply
@@ -92,5 +96,15 @@ func TestE2EAccountClosedOutsideIsLeft(t *testing.T) {
 	}
 	if res := w.apply(more, Options{}); res.Err() != nil {
 		t.Fatalf("apply with a new dependent: %v\n%s", res.Err(), res.Table())
+	}
+}
+
+func TestAmbiguousErrorSaysOutcomeUnknownOnce(t *testing.T) {
+	inner := errors.New("POST /v1/accounts: outcome unknown (not retried): EOF")
+	if got := (&AmbiguousError{Err: inner}).Error(); strings.Count(got, "outcome unknown") != 1 {
+		t.Fatalf("%q", got)
+	}
+	if got := (&AmbiguousError{Err: errors.New("EOF")}).Error(); got != "outcome unknown: EOF" {
+		t.Fatalf("%q", got)
 	}
 }

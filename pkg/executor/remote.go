@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -110,7 +111,13 @@ func (e *APIError) Error() string {
 // acted: a lost response, a timeout, a 5xx after the request was sent.
 type AmbiguousError struct{ Err error }
 
-func (e *AmbiguousError) Error() string { return "outcome unknown: " + e.Err.Error() }
+func (e *AmbiguousError) Error() string {
+	msg := e.Err.Error()
+	if strings.Contains(msg, "outcome unknown") {
+		return msg // the client's error says so already
+	}
+	return "outcome unknown: " + msg
+}
 func (e *AmbiguousError) Unwrap() error { return e.Err }
 
 // NotSentError wraps a failure that proves a create never reached the API

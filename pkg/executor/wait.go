@@ -71,10 +71,12 @@ func (e *WaitError) Error() string {
 	if last == "" {
 		last = "unknown"
 	}
+	// Not prefixed with the address: every caller names the resource
+	// already ("journals.welcome: timed out ...", not twice).
 	if e.Failed {
-		return fmt.Sprintf("%s reached %s while waiting for %s", e.Address, last, strings.Join(e.Want, "|"))
+		return fmt.Sprintf("reached %s while waiting for %s", last, strings.Join(e.Want, "|"))
 	}
-	msg := fmt.Sprintf("%s: timed out after %s waiting for %s (last status %s)", e.Address, e.Timeout, strings.Join(e.Want, "|"), last)
+	msg := fmt.Sprintf("timed out after %s waiting for %s (last status %s)", e.Timeout, strings.Join(e.Want, "|"), last)
 	if e.LastErr != nil {
 		msg += "; last poll failed: " + e.LastErr.Error()
 	}

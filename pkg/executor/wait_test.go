@@ -23,8 +23,8 @@ func TestWaitPolling(t *testing.T) {
 	}{
 		{"already past", "accounts", []string{"ACTIVE"}, []string{"APPROVED"}, "", 0},
 		{"progresses", "accounts", []string{"SUBMITTED", "APPROVAL_PENDING", "APPROVED"}, []string{"APPROVED"}, "", 0},
-		{"failure ends wait", "accounts", []string{"SUBMITTED", "REJECTED"}, []string{"ACTIVE"}, "accounts.a reached REJECTED while waiting for ACTIVE", 0},
-		{"timeout names last status", "transfers", []string{"QUEUED"}, []string{"COMPLETE"}, "accounts.a: timed out after 20ms waiting for COMPLETE (last status QUEUED)", 20 * time.Millisecond},
+		{"failure ends wait", "accounts", []string{"SUBMITTED", "REJECTED"}, []string{"ACTIVE"}, "reached REJECTED while waiting for ACTIVE", 0},
+		{"timeout names last status", "transfers", []string{"QUEUED"}, []string{"COMPLETE"}, "timed out after 20ms waiting for COMPLETE (last status QUEUED)", 20 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
