@@ -2,8 +2,8 @@ package e2e
 
 import (
 	"encoding/json"
-	"math/rand/v2"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"regexp"
 	"strconv"
