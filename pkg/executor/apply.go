@@ -124,8 +124,10 @@ func (e *Engine) finish(res *Result, op string, start time.Time, before int64) {
 			s.Change++
 		case "replaced":
 			s.Replace++
-		case "destroyed", "forgotten":
+		case "destroyed":
 			s.Remove++
+		case "forgotten", "left as is":
+			s.Forgotten++
 		case "imported":
 			s.Import++
 		case "read":
@@ -157,6 +159,12 @@ func (e *Engine) finish(res *Result, op string, start time.Time, before int64) {
 		title = strings.ToUpper(op[:1]) + op[1:] + " interrupted"
 	}
 	msg := fmt.Sprintf("%s: %d added, %d changed, %d replaced, %d destroyed, %d unchanged", title, s.Add, s.Change, s.Replace, s.Remove, s.NoOp)
+	if op == "destroy" {
+		// Nothing is added or changed by a destroy.
+		msg = fmt.Sprintf("%s: %d destroyed, %d forgotten or left as is", title, s.Remove, s.Forgotten)
+	} else if s.Forgotten > 0 {
+		msg += fmt.Sprintf(", %d forgotten or left as is", s.Forgotten)
+	}
 	if s.Import > 0 {
 		msg += fmt.Sprintf(", %d imported", s.Import)
 	}

@@ -182,7 +182,12 @@ func (e *Engine) destroyNode(ctx context.Context, addr string) error {
 		return err
 	}
 	row := ResultRow{Address: addr, Result: "destroyed", Status: result, ID: rec.RemoteID}
-	if strings.HasPrefix(result, "retained") || strings.HasPrefix(result, "forgotten") || strings.HasPrefix(result, "left as is") {
+	switch {
+	case strings.HasPrefix(result, "left as is ("):
+		// The status in the status column; the event says why.
+		row.Result = "left as is"
+		row.Status = strings.TrimSuffix(strings.TrimPrefix(result, "left as is ("), " cannot be undone)")
+	case strings.HasPrefix(result, "retained") || strings.HasPrefix(result, "forgotten") || result == "nothing was created":
 		row.Result = "forgotten"
 	}
 	e.setRow(row)

@@ -97,6 +97,9 @@ type ChangeSummary struct {
 	NotRun    int    `json:"not_run,omitempty"`
 	// Blocked counts resources plan knows apply fails on (Change.Blocked).
 	Blocked int `json:"blocked,omitempty"`
+	// Forgotten counts resources destroy (or --prune) only dropped from
+	// state: data sources, retain_on_destroy, objects left as is.
+	Forgotten int `json:"forgotten,omitempty"`
 	// Interrupted counts resources an interrupt stopped midway (NotRun
 	// counts those it kept from starting).
 	Interrupted int `json:"interrupted,omitempty"`
