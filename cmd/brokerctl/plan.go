@@ -215,7 +215,7 @@ func printPlan(w io.Writer, p *executor.Plan) {
 	case p.Refresh != nil:
 		fmt.Fprintf(w, "Refreshed %d resources from the API with %d requests.\n", p.Refresh.Resources, p.Refresh.Requests)
 	case p.RefreshEstimate > 0:
-		fmt.Fprintf(w, "State was not refreshed: objects deleted or changed outside brokerctl are not seen (--refresh reads them, about %d requests).\n", p.RefreshEstimate)
+		fmt.Fprintf(w, "State was not refreshed: objects deleted or changed outside brokerctl are not seen (--refresh reads them, about %d %s).\n", p.RefreshEstimate, map[bool]string{true: "request", false: "requests"}[p.RefreshEstimate == 1])
 	}
 }
 
