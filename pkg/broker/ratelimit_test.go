@@ -325,3 +325,30 @@ func TestLimiterDropsIdleAccountBuckets(t *testing.T) {
 		t.Error("paced bucket kept after its reset and a minute idle")
 	}
 }
+
+// TestClientLimitsPerAccount: through the client, with 1 request a minute
+// per quota, two accounts and the shared quota each get their request at
+// once; a second request to the same account is held by the limiter.
+func TestClientLimitsPerAccount(t *testing.T) {
+	env := newTestEnv(t, func(w http.ResponseWriter, r recorded, n int) {
+		writeJSON(w, 200, sample(t, "s12_03_account_create_approved.json"))
+	}, func(c *Config) { c.RequestsPerMinute, c.Burst = 1, 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, id := range []string{acctA, acctB} {
+		if _, err := env.client.GetAccount(ctx, id); err != nil {
+			t.Fatalf("first request to %s: %v", id, err)
+		}
+	}
+	if err := env.client.Do(ctx, http.MethodGet, "/v1/journals", nil, nil, nil); err != nil {
+		t.Fatalf("shared quota: %v", err)
+	}
+	short, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel2()
+	if _, err := env.client.GetAccount(short, acctA); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second request to one account not held by its quota: %v", err)
+	}
+	if n := len(env.rec.all()); n != 3 {
+		t.Errorf("%d requests reached the server, want 3", n)
+	}
+}
