@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -310,12 +309,13 @@ func TestPlanChecksCredentialsLikeApply(t *testing.T) {
 // QA F4: a dead endpoint fails in seconds with one clear line; --endpoint
 // without credentials names --endpoint.
 func TestUnreachableEndpointFailsFast(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// A port below the ephemeral range: no other test's listener on port 0
+	// can be given it between here and the run.
+	port, err := freeFixedPort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dead := "http://" + ln.Addr().String()
-	ln.Close()
+	dead := fmt.Sprintf("http://127.0.0.1:%d", port)
 	c := newCLIEnv(t)
 	c.creds("x")
 	start := time.Now()
