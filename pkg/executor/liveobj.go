@@ -19,13 +19,11 @@ import (
 // one of its fields other than id, status and account_number: reading
 // every waited object would add a request per customer to onboarding runs.
 
-// briefFields are the fields every wait knows without reading the object.
-var briefFields = []string{"id", "status", "account_number"}
-
 // fullReads computes, once per engine, the addresses whose fields beyond
-// briefFields are referenced: each node and output is rendered against
+// the brief ones are referenced: each node and output is rendered against
 // objects holding only those fields; one that fails needs more of every
-// address it looked up.
+// address it looked up. The brief objects hold the fields every wait knows
+// without reading the object: id, status and account_number.
 func (e *Engine) fullReads() map[string]bool {
 	e.fullOnce.Do(func() {
 		need := map[string]bool{}
