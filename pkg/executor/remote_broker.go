@@ -188,6 +188,12 @@ func classifyCreate(kind string, err error) error {
 	if errors.Is(err, broker.ErrOutcomeUnknown) || (errors.As(err, &ae) && ae.StatusCode >= 500) {
 		return &AmbiguousError{Err: err}
 	}
+	if errors.As(err, &ae) && ae.StatusCode == http.StatusTooManyRequests {
+		// Still rate limited after the client's own retries: a 429 is
+		// answered before the request is processed, so nothing was
+		// created and the engine may send it again after its delay.
+		return &NotSentError{Err: err}
+	}
 	if errors.As(err, &ae) {
 		return classify(err, false)
 	}
