@@ -472,7 +472,10 @@ func (e *Engine) failed() {
 // errors into NotRun, so only root causes are reported as failures.
 func notStarted(w *dag.WalkResult) {
 	for v, err := range w.Errors {
-		if errors.Is(err, errNotStarted) || errors.Is(err, errInterrupted) {
+		// A bare context error comes from the walk itself: the interrupt
+		// arrived between a resource becoming ready and its start.
+		if errors.Is(err, errNotStarted) || errors.Is(err, errInterrupted) ||
+			errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			delete(w.Errors, v)
 			w.NotRun = append(w.NotRun, v)
 			for d, root := range w.Skipped {
