@@ -70,13 +70,19 @@ func openStateBackend(ctx context.Context, loc string) (state.Backend, error) {
 	return be, nil
 }
 
-// openStateReader opens the selected workspace read-only; done closes it.
-func openStateReader(ctx context.Context, g *Globals) (r state.Reader, done func(), err error) {
+// openSelectedState opens the backend that --state (or BROKERCTL_STATE)
+// selects, after checking the location and the workspace name.
+func openSelectedState(ctx context.Context, g *Globals) (state.Backend, error) {
 	loc, err := stateLocation(g)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	be, err := openStateBackend(ctx, loc)
+	return openStateBackend(ctx, loc)
+}
+
+// openStateReader opens the selected workspace read-only; done closes it.
+func openStateReader(ctx context.Context, g *Globals) (r state.Reader, done func(), err error) {
+	be, err := openSelectedState(ctx, g)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -102,11 +108,7 @@ func newStateListCmd(g *Globals) *cobra.Command {
 				return &UsageError{Err: fmt.Errorf("invalid --output %q: use table or json", output)}
 			}
 			ctx := cmd.Context()
-			loc, err := stateLocation(g)
-			if err != nil {
-				return err
-			}
-			be, err := openStateBackend(ctx, loc)
+			be, err := openSelectedState(ctx, g)
 			var recs []state.Record
 			switch {
 			case errors.As(err, new(errNoState)):
@@ -206,11 +208,7 @@ func newStateWorkspacesCmd(g *Globals) *cobra.Command {
 		Short: "List the workspaces a state file or database holds",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			loc, err := stateLocation(g)
-			if err != nil {
-				return err
-			}
-			be, err := openStateBackend(cmd.Context(), loc)
+			be, err := openSelectedState(cmd.Context(), g)
 			if errors.As(err, new(errNoState)) {
 				return nil
 			}
@@ -251,11 +249,7 @@ unlock asks for confirmation on a terminal; elsewhere pass --yes.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, lockID := cmd.Context(), args[0]
-			loc, err := stateLocation(g)
-			if err != nil {
-				return err
-			}
-			be, err := openStateBackend(ctx, loc)
+			be, err := openSelectedState(ctx, g)
 			if err != nil {
 				return err
 			}

@@ -34,11 +34,7 @@ for confirmation on a terminal, and needs --yes elsewhere.`,
 			if err := checkLockTimeout(lockTimeout); err != nil {
 				return err
 			}
-			loc, err := stateLocation(g)
-			if err != nil {
-				return err
-			}
-			be, err := openStateBackend(ctx, loc)
+			be, err := openSelectedState(ctx, g)
 			if err != nil {
 				return err
 			}
